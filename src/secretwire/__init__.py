@@ -1,0 +1,127 @@
+"""secretwire: resolve ``${secret:...}`` references in configuration from the right backend.
+
+The curated public API is below; everything else is internal. Adapters for
+pydantic-settings, dynaconf and OmegaConf live in ``secretwire.adapters`` and use
+only these names.
+"""
+
+from __future__ import annotations
+
+from pkgutil import extend_path
+
+# ``secretwire.adapters`` ships from the top-level ``adapters/`` folder; in an
+# editable install it is a second portion of this package on sys.path.
+__path__ = extend_path(__path__, __name__)
+
+from ._version import __version__
+from .cache import CacheStats, SecretCache
+from .configfile import ConfigFile, dump_config, load_config
+from .errors import (
+    AccessDenied,
+    ConfigError,
+    Conflict,
+    FieldNotFound,
+    InvalidSecret,
+    ProviderError,
+    ProviderUnavailable,
+    ReferenceSyntaxError,
+    ResolutionError,
+    ResolutionFailure,
+    SecretNotFound,
+    SecretwireError,
+    StoreCorrupted,
+    StoreError,
+    StoreKeyMismatch,
+    UnsupportedOperation,
+)
+from .manager import Metrics, SecretManager
+from .pipeline import BackendStats, Handler, Layer
+from .providers import (
+    available_providers,
+    get_provider_class,
+    register_provider,
+    unregister_provider,
+)
+from .providers.base import (
+    Capabilities,
+    Health,
+    HealthStatus,
+    Secret,
+    SecretProvider,
+    SecretVersion,
+)
+from .references import (
+    Reference,
+    Template,
+    contains_reference,
+    escape,
+    find_references,
+    parse,
+    parse_reference,
+)
+from .resolver import Provenance, Resolution, Resolver
+from .settings import (
+    CacheSettings,
+    EnvironmentSettings,
+    Settings,
+    find_settings_file,
+    load_settings,
+)
+from .values import MASK, SecretValue
+
+__all__ = [
+    "MASK",
+    "AccessDenied",
+    "BackendStats",
+    "CacheSettings",
+    "CacheStats",
+    "Capabilities",
+    "ConfigError",
+    "ConfigFile",
+    "Conflict",
+    "EnvironmentSettings",
+    "FieldNotFound",
+    "Handler",
+    "Health",
+    "HealthStatus",
+    "InvalidSecret",
+    "Layer",
+    "Metrics",
+    "Provenance",
+    "ProviderError",
+    "ProviderUnavailable",
+    "Reference",
+    "ReferenceSyntaxError",
+    "Resolution",
+    "ResolutionError",
+    "ResolutionFailure",
+    "Resolver",
+    "Secret",
+    "SecretCache",
+    "SecretManager",
+    "SecretNotFound",
+    "SecretProvider",
+    "SecretValue",
+    "SecretVersion",
+    "SecretwireError",
+    "Settings",
+    "StoreCorrupted",
+    "StoreError",
+    "StoreKeyMismatch",
+    "Template",
+    "UnsupportedOperation",
+    "__version__",
+    "available_providers",
+    "contains_reference",
+    "dump_config",
+    "escape",
+    "find_references",
+    "find_settings_file",
+    "get_provider_class",
+    "load_config",
+    "load_settings",
+    "parse",
+    "parse_reference",
+    "register_provider",
+    "unregister_provider",
+]

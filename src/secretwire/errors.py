@@ -1,0 +1,282 @@
+"""The exception tree.
+
+Every error secretwire raises derives from :class:`SecretwireError`. Errors that
+describe what happened at a backend also inherit the builtin that matches, so
+code that already catches ``LookupError`` or ``PermissionError`` keeps working::
+
+    SecretwireError
+    ├── ReferenceSyntaxError          (+ ValueError)   malformed ${secret:...}
+    ├── ConfigError                   (+ ValueError)   bad settings file / options
+    ├── ResolutionError                                 one or more references failed
+    └── ProviderError                                   something at a backend
+        ├── SecretNotFound            (+ LookupError)   no such secret / version
+        │   └── FieldNotFound                           secret exists, field does not
+        ├── AccessDenied              (+ PermissionError)
+        ├── ProviderUnavailable       (+ ConnectionError)
+        ├── Conflict                                    lost a write race, name state
+        ├── UnsupportedOperation      (+ NotImplementedError)
+        ├── InvalidSecret             (+ ValueError)    bad name, value too large
+        └── StoreError                                  local store cannot be trusted
+            ├── StoreCorrupted                          tampered or truncated file
+            └── StoreKeyMismatch                        wrong key or passphrase
+
+No message ever contains a secret value: messages carry the secret's name, the
+provider, the reference text and the location in the configuration. Errors from
+backend SDKs are chained with ``raise ... from`` only after the provider has made
+sure the chained error cannot carry a value or a credential.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+__all__ = [
+    "AccessDenied",
+    "ConfigError",
+    "Conflict",
+    "FieldNotFound",
+    "InvalidSecret",
+    "ProviderError",
+    "ProviderUnavailable",
+    "ReferenceSyntaxError",
+    "ResolutionError",
+    "ResolutionFailure",
+    "SecretNotFound",
+    "SecretwireError",
+    "StoreCorrupted",
+    "StoreError",
+    "StoreKeyMismatch",
+    "UnsupportedOperation",
+]
+
+
+class SecretwireError(Exception):
+    """Base class of every error raised by secretwire."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+    def __str__(self) -> str:
+        return self.message
+
+    def __reduce__(self) -> tuple[object, ...]:
+        # Keep subclasses with keyword-only constructors picklable (multiprocessing,
+        # pytest-xdist) without re-running __init__ with the wrong arguments.
+        return (_rebuild, (type(self), self.__dict__))
+
+
+def _rebuild(cls: type[SecretwireError], state: dict[str, object]) -> SecretwireError:
+    err = cls.__new__(cls)
+    Exception.__init__(err, state.get("message", ""))
+    err.__dict__.update(state)
+    return err
+
+
+class ReferenceSyntaxError(SecretwireError, ValueError):
+    """A ``${secret:...}`` / ``$<secret:...>`` reference is malformed.
+
+    ``position`` is the 0-based offset in ``text``; ``source``, ``line`` and
+    ``column`` (1-based) are filled in when the text came from a file.
+    """
+
+    def __init__(
+        self,
+        reason: str,
+        *,
+        text: str,
+        position: int,
+        source: str | None = None,
+        line: int | None = None,
+        column: int | None = None,
+    ) -> None:
+        self.reason = reason
+        self.text = text
+        self.position = position
+        self.source = source
+        self.line = line
+        self.column = column
+        super().__init__(self._format())
+
+    def _format(self) -> str:
+        where = []
+        if self.source:
+            where.append(self.source)
+        if self.line is not None:
+            where.append(str(self.line))
+            if self.column is not None:
+                where.append(str(self.column))
+        prefix = ":".join(where) + ": " if where else ""
+        return f"{prefix}{self.reason} at position {self.position}"
+
+    def located(
+        self, *, source: str | None = None, line: int | None = None, column: int | None = None
+    ) -> ReferenceSyntaxError:
+        """Return a copy that also names the file and line the text came from."""
+        return ReferenceSyntaxError(
+            self.reason,
+            text=self.text,
+            position=self.position,
+            source=source if source is not None else self.source,
+            line=line if line is not None else self.line,
+            column=column if column is not None else self.column,
+        )
+
+
+class ConfigError(SecretwireError, ValueError):
+    """The settings file, an environment definition or provider options are invalid.
+
+    ``source`` names the file and ``key`` the dotted key inside it, when known.
+    """
+
+    def __init__(self, message: str, *, source: str | None = None, key: str | None = None) -> None:
+        self.source = source
+        self.key = key
+        where = ": ".join(part for part in (source, key) if part)
+        super().__init__(f"{where}: {message}" if where else message)
+        self.reason = message
+
+
+class ProviderError(SecretwireError):
+    """Base of errors that describe an outcome at a secret backend."""
+
+    kind = "provider error"
+
+    def __init__(
+        self,
+        message: str | None = None,
+        *,
+        name: str | None = None,
+        provider: str | None = None,
+        version: str | None = None,
+    ) -> None:
+        self.name = name
+        self.provider = provider
+        self.version = version
+        super().__init__(message or self._default_message())
+
+    def _default_message(self) -> str:
+        message = self.kind
+        if self.name is not None:
+            message += f": secret {self.name!r}"
+            if self.version is not None:
+                message += f" version {self.version!r}"
+        if self.provider:
+            message += f" in provider {self.provider!r}"
+        return message
+
+
+class SecretNotFound(ProviderError, LookupError):
+    """The secret (or the requested version of it) does not exist."""
+
+    kind = "not found"
+
+
+class FieldNotFound(SecretNotFound):
+    """The secret exists but has no such field (or is not a structured secret)."""
+
+    kind = "field not found"
+
+    def __init__(
+        self,
+        message: str | None = None,
+        *,
+        name: str | None = None,
+        provider: str | None = None,
+        version: str | None = None,
+        field: str | None = None,
+    ) -> None:
+        self.field = field
+        super().__init__(message, name=name, provider=provider, version=version)
+
+    def _default_message(self) -> str:
+        return f"field not found: field {self.field!r} of secret {self.name!r}"
+
+
+class AccessDenied(ProviderError, PermissionError):
+    """The backend (or secretwire's own RBAC) refused the operation."""
+
+    kind = "access denied"
+
+
+class ProviderUnavailable(ProviderError, ConnectionError):
+    """The backend could not be reached or did not answer in time."""
+
+    kind = "unavailable"
+
+
+class Conflict(ProviderError):
+    """A write lost a race (check-and-set) or the name is in a state that forbids it."""
+
+    kind = "conflict"
+
+
+class UnsupportedOperation(ProviderError, NotImplementedError):
+    """The provider does not offer this operation (see its ``capabilities``)."""
+
+    kind = "unsupported operation"
+
+
+class InvalidSecret(ProviderError, ValueError):
+    """The name or value is not acceptable to the backend (bad characters, too large)."""
+
+    kind = "invalid secret"
+
+
+class StoreError(ProviderError):
+    """The local encrypted store cannot be read safely. It is never reset silently."""
+
+    kind = "store error"
+
+
+class StoreCorrupted(StoreError):
+    """The store file was modified, truncated or is not a secretwire store."""
+
+    kind = "store corrupted"
+
+
+class StoreKeyMismatch(StoreError):
+    """The key or passphrase does not open this store."""
+
+    kind = "wrong key"
+
+
+@dataclass(frozen=True)
+class ResolutionFailure:
+    """One reference that could not be resolved, and where it appeared."""
+
+    location: str
+    reference: str
+    reason: str
+    error: SecretwireError
+
+    def __str__(self) -> str:
+        where = self.location or "<root>"
+        return f"{where}: {self.reference}: {self.reason}"
+
+
+class ResolutionError(SecretwireError):
+    """One or more references in a configuration could not be resolved.
+
+    ``failures`` lists every failed reference with its location in the tree
+    (``database.url``) and the reason; never a value.
+    """
+
+    def __init__(self, failures: Sequence[ResolutionFailure], *, source: str | None = None) -> None:
+        self.failures = tuple(failures)
+        self.source = source
+        head = f"{len(self.failures)} secret reference(s) could not be resolved"
+        if source:
+            head += f" in {source}"
+        lines = [head + ":"] + [f"  {failure}" for failure in self.failures]
+        super().__init__("\n".join(lines))
+
+
+def reason_of(error: BaseException) -> str:
+    """A short, value-free reason for ``error`` (``not found``, ``access denied``...)."""
+    if isinstance(error, ProviderError):
+        return error.kind if not isinstance(error, FieldNotFound) else str(error)
+    if isinstance(error, SecretwireError):
+        return str(error)
+    return type(error).__name__

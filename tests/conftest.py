@@ -1,0 +1,32 @@
+"""Shared fixtures: global registries restored after each test, canary helpers."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+
+import pytest
+
+import secretwire.providers as registry
+from secretwire.testing import CANARY
+
+
+@pytest.fixture(autouse=True)
+def _restore_provider_registry() -> Iterator[None]:
+    """The provider registry is global: snapshot and restore it around every test."""
+    saved = dict(registry._registered)
+    yield
+    registry._registered.clear()
+    registry._registered.update(saved)
+
+
+@pytest.fixture
+def canary() -> str:
+    return CANARY
+
+
+@pytest.fixture
+def all_logs(caplog: pytest.LogCaptureFixture) -> Iterator[pytest.LogCaptureFixture]:
+    """Capture every record from every logger at DEBUG, to grep for canaries."""
+    caplog.set_level(logging.DEBUG)
+    yield caplog

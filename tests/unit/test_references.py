@@ -1,0 +1,190 @@
+"""The reference grammar: examples, error positions, round-trips and hostile input."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from secretwire import Reference, ReferenceSyntaxError, escape, parse, parse_reference
+from secretwire.references import Occurrence, find_references
+
+
+def refs(text: str) -> list[Reference]:
+    return list(parse(text).references)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("${secret:db/password}", Reference("db/password")),
+        ("$<secret:db/password>", Reference("db/password", style="$<")),
+        ("${secret:ai/anthropic/api-key}", Reference("ai/anthropic/api-key")),
+        ("${secret:a.b_c-d}", Reference("a.b_c-d")),
+        ("${secret:db/creds#user}", Reference("db/creds", field="user")),
+        ("${secret:db/creds@3}", Reference("db/creds", version="3")),
+        ("${secret:db/creds#user@AWSCURRENT}", Reference("db/creds", "user", "AWSCURRENT")),
+        ("${secret:x:-fallback}", Reference("x", default="fallback")),
+        ("${secret:x:-}", Reference("x", default="")),
+        ("${secret:x#f@2:-d}", Reference("x", "f", "2", "d")),
+        (r"${secret:x:-a\}b}", Reference("x", default="a}b")),
+        (r"$<secret:x:-a\>b}>", Reference("x", default="a>b}", style="$<")),
+        (
+            "${secret:arn:aws:secretsmanager:us-east-1:123456789012:secret:prod/db-AbCdEf}",
+            Reference("arn:aws:secretsmanager:us-east-1:123456789012:secret:prod/db-AbCdEf"),
+        ),
+        ("${secret:123}", Reference("123")),
+        ("${secret:clé/пароль}", Reference("clé/пароль")),
+    ],
+)
+def test_single_references(text: str, expected: Reference) -> None:
+    assert parse_reference(text) == expected
+
+
+def test_reference_inside_longer_string() -> None:
+    template = parse("postgres://app:${secret:db/password}@db:5432/app")
+    assert template.parts[0] == "postgres://app:"
+    assert isinstance(template.parts[1], Occurrence)
+    assert template.parts[2] == "@db:5432/app"
+    assert template.render(lambda ref: "PW") == "postgres://app:PW@db:5432/app"
+
+
+def test_several_references_and_both_spellings() -> None:
+    text = "${secret:a}-$<secret:b>-${secret:a#x}"
+    assert [r.name for r in refs(text)] == ["a", "b", "a"]
+
+
+def test_other_interpolations_are_literal() -> None:
+    for text in ("${HOME}", "${env:X}", "$<other:x>", "$$", "a $ b", "${secret", "{secret:x}"):
+        assert parse(text).is_literal
+
+
+@pytest.mark.parametrize(
+    ("text", "literal"),
+    [
+        ("$${secret:x}", "${secret:x}"),
+        ("$$<secret:x>", "$<secret:x>"),
+        ("a $$${secret:x} b", None),  # "$" + a reference
+        ("$$$${secret:x}", "$${secret:x}"),
+    ],
+)
+def test_escapes(text: str, literal: str | None) -> None:
+    template = parse(text)
+    if literal is None:
+        assert template.references == (Reference("x"),)
+        assert template.render(lambda r: "V") == "a $V b"
+    else:
+        assert template.is_literal
+        assert template.render(lambda r: "V") == literal
+
+
+def test_escape_makes_any_text_literal() -> None:
+    text = "keep ${secret:x} and $<secret:y> and $${secret:z} as text"
+    assert parse(escape(text)).render(lambda r: "!") == text
+
+
+@pytest.mark.parametrize(
+    ("text", "position", "reason"),
+    [
+        ("${secret:}", 9, "empty secret name"),
+        ("xx ${secret:db/password", 3, "unterminated"),
+        ("${secret:a b}", 10, "unexpected character ' '"),
+        ("${secret:a#}", 11, "empty field"),
+        ("${secret:a@}", 11, "empty version"),
+        ("${secret:a@1.2/3}", 14, "unexpected character '/'"),
+        ("${secret:a{b}", 10, "unexpected character '{'"),
+        ("$<secret:a}", 10, "unexpected character '}'"),
+        ("${secret:a:-x\\", 13, "backslash at end"),
+    ],
+)
+def test_malformed_references_name_the_position(text: str, position: int, reason: str) -> None:
+    with pytest.raises(ReferenceSyntaxError) as info:
+        parse(text)
+    assert info.value.position == position
+    assert reason in str(info.value)
+    assert isinstance(info.value, ValueError)
+
+
+def test_error_is_located_in_a_file() -> None:
+    with pytest.raises(ReferenceSyntaxError) as info:
+        parse("${secret:}")
+    located = info.value.located(source="config.yaml", line=4)
+    assert str(located).startswith("config.yaml:4: empty secret name")
+
+
+def test_find_references_yields_spans() -> None:
+    text = "a ${secret:x} b $<secret:y>"
+    spans = [(o.start, o.end) for o in find_references(text)]
+    assert [text[s:e] for s, e in spans] == ["${secret:x}", "$<secret:y>"]
+
+
+def test_substituted_values_are_not_parsed_again() -> None:
+    template = parse("${secret:outer}")
+    assert template.render(lambda r: "${secret:inner}") == "${secret:inner}"
+
+
+# -- properties -------------------------------------------------------------------
+
+_name_chars = st.characters(
+    blacklist_categories=("Cs", "Cc", "Zs", "Zl", "Zp"),
+    blacklist_characters="{}<>#@$\\ \t\n\r\x0b\x0c\x85",
+)
+names = st.text(_name_chars, min_size=1, max_size=30).filter(
+    lambda s: ":-" not in s and s.isprintable() and not any(c.isspace() for c in s)
+)
+fields = names.filter(lambda s: ":" not in s)
+versions = st.text("abcdefABCDEF0123456789-_.", min_size=1, max_size=12)
+defaults = st.none() | st.text(max_size=20)
+references = st.builds(
+    Reference,
+    name=names,
+    field=st.none() | fields,
+    version=st.none() | versions,
+    default=defaults,
+    style=st.sampled_from(["${", "$<"]),
+)
+
+
+@given(references)
+def test_reference_format_parse_round_trip(ref: Reference) -> None:
+    assert parse_reference(ref.format()) == ref
+
+
+@given(st.lists(st.one_of(st.text(max_size=15), references), max_size=6))
+def test_template_format_parse_round_trip(pieces: list[str | Reference]) -> None:
+    text = "".join(escape(p) if isinstance(p, str) else p.format() for p in pieces)
+    template = parse(text)
+    assert parse(template.format()) == parse(text)
+    expected = "".join(p if isinstance(p, str) else f"<{p.name}>" for p in pieces)
+    assert template.render(lambda r: f"<{r.name}>") == expected
+
+
+@given(st.text(alphabet=st.sampled_from("${}<>#@:-\\secrt: xa"), max_size=60) | st.text())
+def test_arbitrary_text_never_crashes_the_parser(text: str) -> None:
+    try:
+        parse(text)
+    except ReferenceSyntaxError as err:
+        assert 0 <= err.position <= len(text)
+
+
+@settings(max_examples=30)
+@given(st.text(max_size=30))
+def test_escape_round_trip(text: str) -> None:
+    assert parse(escape(text)).render(lambda r: "!") == text
+
+
+@pytest.mark.timeout(60)
+@pytest.mark.parametrize(
+    "unit",
+    ["${secret:", "$$${secret:a", "${secret:a:-\\", "$" * 7, "${secret:a#", "x$<secret:a>"],
+)
+def test_hostile_input_of_megabytes_parses(unit: str) -> None:
+    # A backtracking parser would take hours on these; a linear one well under a
+    # second. The timeout, not a timing assertion, is what catches a regression.
+    text = unit * (2_000_000 // len(unit))
+    try:
+        template = parse(text)
+    except ReferenceSyntaxError as err:
+        assert 0 <= err.position <= len(text)
+    else:
+        assert template.source == text
