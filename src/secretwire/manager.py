@@ -1,0 +1,251 @@
+"""The :class:`SecretManager` facade: what applications and adapters call.
+
+It builds the pipeline (see :mod:`secretwire.pipeline`) around one provider and
+offers the story's operations in idiomatic, synchronous Python. It is safe to
+share between threads and usable as a context manager.
+"""
+
+from __future__ import annotations
+
+import builtins
+
+import logging
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+from .cache import CacheStats, SecretCache
+from .errors import ProviderError, SecretNotFound, SecretwireError
+from .pipeline import BackendStats, CacheLayer, Handler, Key, LayerFactory, ProviderStage
+from .providers.base import Health, Secret, SecretProvider, SecretVersion
+from .references import parse_reference
+from .resolver import Resolution, Resolver
+from .values import SecretValue
+
+__all__ = ["Metrics", "SecretManager"]
+
+logger = logging.getLogger("secretwire")
+
+
+@dataclass(frozen=True, slots=True)
+class Metrics:
+    """Counters behind :meth:`SecretManager.metrics`. ``cache`` is ``None`` when the
+    cache is disabled."""
+
+    provider: str
+    cache: CacheStats | None
+    backend: BackendStats
+
+    @property
+    def hit_ratio(self) -> float:
+        return self.cache.hit_ratio if self.cache else 0.0
+
+
+def _name_of(key: Key) -> str:
+    return key[0]
+
+
+class SecretManager:
+    """Get, set, list and resolve secrets through one provider and the pipeline.
+
+    ``cache_ttl`` (seconds) and ``cache_maxsize`` bound the cache; ``cache=False``
+    disables it. ``timer`` drives the cache TTL (inject a fake clock in tests).
+    ``before_cache`` layers sit above the cache (authorization, audit: they see
+    every request); ``after_cache`` layers sit between the cache and the provider
+    (fallback: it sees only real backend calls). ``max_workers`` bounds the
+    threads used to fetch uncached references concurrently.
+    """
+
+    def __init__(
+        self,
+        provider: SecretProvider,
+        *,
+        cache: bool = True,
+        cache_ttl: float = 300.0,
+        cache_maxsize: int = 1024,
+        timer: Callable[[], float] = time.monotonic,
+        before_cache: Sequence[LayerFactory] = (),
+        after_cache: Sequence[LayerFactory] = (),
+        max_workers: int = 8,
+        environment: str | None = None,
+    ) -> None:
+        self.provider = provider
+        self.environment = environment
+        self._stage = ProviderStage(provider, max_workers=max_workers)
+        handler: Handler = self._stage
+        for factory in reversed(after_cache):
+            handler = factory(handler)
+        self._cache: SecretCache[Key, Secret] | None = None
+        if cache:
+            self._cache = SecretCache(
+                ttl=cache_ttl, maxsize=cache_maxsize, timer=timer, group=_name_of
+            )
+            handler = CacheLayer(handler, self._cache)
+        for factory in reversed(before_cache):
+            handler = factory(handler)
+        self._pipeline = handler
+        self._resolver = Resolver(self)
+        self._closed = False
+
+    @classmethod
+    def from_settings(
+        cls,
+        path: str | Path | None = None,
+        *,
+        environment: str | None = None,
+        start: Path | None = None,
+    ) -> SecretManager:
+        """Build the manager for the current environment from a settings file.
+
+        ``path`` defaults to ``$SECRETWIRE_CONFIG`` or the nearest ``secretwire.yaml``
+        / ``pyproject.toml`` with ``[tool.secretwire]`` from ``start`` upwards. The
+        environment is ``environment``, else the variable the settings name
+        (``SECRETWIRE_ENV`` by default), else the settings' ``default_environment``.
+        """
+        from .settings import load_settings  # noqa: PLC0415 - settings imports this module
+
+        settings = load_settings(path, start=start)
+        return settings.manager(environment)
+
+    # -- reads -----------------------------------------------------------------
+    def get(self, name: str, *, version: str | None = None) -> Secret:
+        """The current (or given) version of ``name``. Raises :class:`SecretNotFound`."""
+        self._check_open()
+        return self._pipeline.get(name, version=version)
+
+    def get_version(self, name: str, version: str) -> Secret:
+        return self.get(name, version=version)
+
+    def get_many(self, keys: Sequence[Key]) -> dict[Key, Secret | ProviderError]:
+        """Fetch several ``(name, version)`` pairs; each maps to its secret or error.
+
+        Cached pairs come from the cache; the rest are fetched concurrently.
+        """
+        self._check_open()
+        return self._pipeline.get_many(list(dict.fromkeys(keys)))
+
+    def value(self, reference: str) -> SecretValue:
+        """The value one reference names: ``"${secret:db/creds#user}"`` or a bare
+        name such as ``"db/password"``. The default, if any, applies on not-found."""
+        text = reference if reference.startswith("$") else "${secret:" + reference + "}"
+        ref = parse_reference(text)
+        outcome = self.get_many([ref.key])[ref.key]
+        try:
+            if isinstance(outcome, ProviderError):
+                raise outcome
+            return SecretValue(outcome.field(ref.field) if ref.field else outcome.reveal())
+        except SecretNotFound:
+            if ref.default is not None:
+                return SecretValue(ref.default)
+            raise
+
+    def list(self, prefix: str = "") -> builtins.list[str]:
+        """Secret names starting with ``prefix`` (never values), sorted."""
+        self._check_open()
+        return self._pipeline.list(prefix)
+
+    def versions(self, name: str) -> builtins.list[SecretVersion]:
+        """Versions of ``name``, newest first."""
+        self._check_open()
+        return self._pipeline.versions(name)
+
+    # -- writes ----------------------------------------------------------------
+    def set(
+        self,
+        name: str,
+        value: str | SecretValue,
+        *,
+        metadata: Mapping[str, str] | None = None,
+        tags: Mapping[str, str] | None = None,
+        expires_at: datetime | None = None,
+    ) -> SecretVersion:
+        """Store a new version of ``name``; cached copies are invalidated."""
+        self._check_open()
+        plain = value.reveal() if isinstance(value, SecretValue) else value
+        return self._pipeline.set(name, plain, metadata=metadata, tags=tags, expires_at=expires_at)
+
+    def delete(self, name: str) -> None:
+        """Delete ``name`` with all its versions; cached copies are invalidated."""
+        self._check_open()
+        self._pipeline.delete(name)
+
+    # -- resolution ------------------------------------------------------------
+    def resolve(
+        self,
+        tree: Any,
+        *,
+        source: str | None = None,
+        lines: Mapping[str, int] | None = None,
+        reveal: bool = True,
+    ) -> Any:
+        """A copy of ``tree`` with every reference replaced by its value.
+
+        Raises :class:`ResolutionError` listing every failed reference.
+        """
+        return self._resolver.resolve(tree, source=source, lines=lines, reveal=reveal)
+
+    def resolve_with_provenance(
+        self,
+        tree: Any,
+        *,
+        source: str | None = None,
+        lines: Mapping[str, int] | None = None,
+        reveal: bool = True,
+    ) -> Resolution:
+        return self._resolver.resolve_with_provenance(
+            tree, source=source, lines=lines, reveal=reveal
+        )
+
+    # -- cache -----------------------------------------------------------------
+    def invalidate(self, name: str) -> None:
+        """Forget cached versions of ``name`` (e.g. after an out-of-band rotation)."""
+        if self._cache is not None:
+            self._cache.invalidate(name)
+
+    def clear_cache(self) -> None:
+        if self._cache is not None:
+            self._cache.clear()
+
+    # -- health and metrics ----------------------------------------------------
+    def health(self) -> Health:
+        """Check the provider; never raises for a backend problem."""
+        return self._pipeline.health()
+
+    def metrics(self) -> Metrics:
+        return Metrics(
+            provider=self.provider.name,
+            cache=self._cache.stats() if self._cache is not None else None,
+            backend=self._stage.stats(),
+        )
+
+    # -- lifecycle -------------------------------------------------------------
+    def close(self) -> None:
+        """Close the provider and drop cached values. Idempotent."""
+        if self._closed:
+            return
+        self._closed = True
+        self.clear_cache()
+        self._pipeline.close()
+
+    def _check_open(self) -> None:
+        if self._closed:
+            raise SecretwireError("the secret manager is closed")
+
+    def __enter__(self) -> SecretManager:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        env = f" environment={self.environment!r}" if self.environment else ""
+        return f"<SecretManager provider={self.provider.name!r}{env}>"

@@ -1,0 +1,356 @@
+"""The manager pipeline: small layers, each with one job, around one provider.
+
+Requests flow down and results flow back up::
+
+    SecretManager
+      └─ [authorize]        RBAC (a later layer; slot: ``before_cache``)
+         └─ [audit]         audit log (a later layer; slot: ``before_cache``)
+            └─ CacheLayer   TTL + size bound + invalidation + single-flight
+               └─ [fallback]  stale-on-error, secondary provider (slot: ``after_cache``)
+                  └─ ProviderStage  calls the provider, times it, types its errors
+
+Every layer implements :class:`Handler`; :class:`Layer` forwards everything to the
+next handler so a concrete layer overrides only what it cares about.
+"""
+
+from __future__ import annotations
+
+import builtins
+
+import logging
+import threading
+import time
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import datetime
+
+from .cache import SecretCache
+from .errors import ProviderError, SecretwireError
+from .providers.base import Health, HealthStatus, Secret, SecretProvider, SecretVersion
+
+__all__ = [
+    "BackendStats",
+    "CacheLayer",
+    "Handler",
+    "Key",
+    "Layer",
+    "LayerFactory",
+    "ProviderStage",
+]
+
+logger = logging.getLogger("secretwire")
+
+#: What the pipeline fetches: (secret name, version or None for current).
+Key = tuple[str, str | None]
+Results = dict[Key, Secret | ProviderError]
+
+
+class Handler(ABC):
+    """One stage of the pipeline. The operations mirror :class:`SecretProvider`."""
+
+    provider_name: str
+
+    @abstractmethod
+    def get(self, name: str, *, version: str | None = None) -> Secret:
+        """See :class:`SecretProvider`."""
+
+    @abstractmethod
+    def get_many(self, keys: Sequence[Key]) -> Results:
+        """See :class:`SecretProvider`."""
+
+    @abstractmethod
+    def set(
+        self,
+        name: str,
+        value: str,
+        *,
+        metadata: Mapping[str, str] | None = None,
+        tags: Mapping[str, str] | None = None,
+        expires_at: datetime | None = None,
+    ) -> SecretVersion:
+        """See :class:`SecretProvider`."""
+
+    @abstractmethod
+    def delete(self, name: str) -> None:
+        """See :class:`SecretProvider`."""
+
+    @abstractmethod
+    def list(self, prefix: str = "") -> builtins.list[str]:
+        """See :class:`SecretProvider`."""
+
+    @abstractmethod
+    def versions(self, name: str) -> builtins.list[SecretVersion]:
+        """See :class:`SecretProvider`."""
+
+    @abstractmethod
+    def health(self) -> Health:
+        """See :class:`SecretProvider`."""
+
+    @abstractmethod
+    def close(self) -> None:
+        """See :class:`SecretProvider`."""
+
+
+class Layer(Handler):
+    """A handler that forwards every operation to ``inner`` unless overridden."""
+
+    def __init__(self, inner: Handler) -> None:
+        self.inner = inner
+        self.provider_name = inner.provider_name
+
+    def get(self, name: str, *, version: str | None = None) -> Secret:
+        return self.inner.get(name, version=version)
+
+    def get_many(self, keys: Sequence[Key]) -> Results:
+        return self.inner.get_many(keys)
+
+    def set(
+        self,
+        name: str,
+        value: str,
+        *,
+        metadata: Mapping[str, str] | None = None,
+        tags: Mapping[str, str] | None = None,
+        expires_at: datetime | None = None,
+    ) -> SecretVersion:
+        return self.inner.set(name, value, metadata=metadata, tags=tags, expires_at=expires_at)
+
+    def delete(self, name: str) -> None:
+        self.inner.delete(name)
+
+    def list(self, prefix: str = "") -> builtins.list[str]:
+        return self.inner.list(prefix)
+
+    def versions(self, name: str) -> builtins.list[SecretVersion]:
+        return self.inner.versions(name)
+
+    def health(self) -> Health:
+        return self.inner.health()
+
+    def close(self) -> None:
+        self.inner.close()
+
+
+#: Builds a layer around the handler below it.
+LayerFactory = Callable[[Handler], Handler]
+
+
+@dataclass(frozen=True, slots=True)
+class BackendStats:
+    """Calls that reached the provider, and how long they took."""
+
+    calls: int
+    errors: int
+    seconds_total: float
+    seconds_max: float
+    by_operation: Mapping[str, int]
+
+    @property
+    def seconds_mean(self) -> float:
+        return self.seconds_total / self.calls if self.calls else 0.0
+
+
+class ProviderStage(Handler):
+    """The bottom of the pipeline: calls the provider and keeps its errors typed.
+
+    An exception that is not a :class:`SecretwireError` is a provider bug; it is
+    re-raised as :class:`ProviderError` without its text (which could hold a
+    value), the original kept on ``.original`` for debugging.
+    """
+
+    def __init__(self, provider: SecretProvider, *, max_workers: int = 8) -> None:
+        if max_workers < 1:
+            raise ValueError("max_workers must be at least 1")
+        self.provider = provider
+        self.provider_name = provider.name
+        self.max_workers = max_workers
+        self._lock = threading.Lock()
+        self._calls: dict[str, int] = {}
+        self._errors = 0
+        self._seconds_total = 0.0
+        self._seconds_max = 0.0
+        self._has_batch = type(provider).get_many is not SecretProvider.get_many
+
+    def _call(self, operation: str, fn: Callable[[], object]) -> object:
+        started = time.perf_counter()
+        failed = False
+        try:
+            return fn()
+        except SecretwireError:
+            failed = True
+            raise
+        except Exception as err:  # noqa: BLE001 - typed below, never swallowed
+            failed = True
+            wrapped = ProviderError(
+                f"provider {self.provider_name!r} failed unexpectedly in {operation}: "
+                f"{type(err).__name__}",
+                provider=self.provider_name,
+            )
+            wrapped.original = err  # type: ignore[attr-defined]
+            raise wrapped from None
+        finally:
+            self._record(operation, time.perf_counter() - started, failed)
+
+    def _record(self, operation: str, seconds: float, failed: bool) -> None:
+        with self._lock:
+            self._calls[operation] = self._calls.get(operation, 0) + 1
+            self._errors += failed
+            self._seconds_total += seconds
+            self._seconds_max = max(self._seconds_max, seconds)
+
+    def stats(self) -> BackendStats:
+        with self._lock:
+            return BackendStats(
+                calls=sum(self._calls.values()),
+                errors=self._errors,
+                seconds_total=self._seconds_total,
+                seconds_max=self._seconds_max,
+                by_operation=dict(self._calls),
+            )
+
+    def get(self, name: str, *, version: str | None = None) -> Secret:
+        result = self._call("get", lambda: self.provider.get(name, version=version))
+        assert isinstance(result, Secret)  # noqa: S101 - provider contract
+        return result
+
+    def get_many(self, keys: Sequence[Key]) -> Results:
+        if not keys:
+            return {}
+        if self._has_batch:
+            batch = self._call("get_many", lambda: self.provider.get_many(keys))
+            assert isinstance(batch, dict)  # noqa: S101 - provider contract
+            return batch
+        if len(keys) == 1 or self.max_workers == 1:
+            return {key: self._get_or_error(key) for key in keys}
+        workers = min(self.max_workers, len(keys))
+        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="secretwire") as pool:
+            return dict(zip(keys, pool.map(self._get_or_error, keys), strict=True))
+
+    def _get_or_error(self, key: Key) -> Secret | ProviderError:
+        try:
+            return self.get(key[0], version=key[1])
+        except ProviderError as err:
+            return err
+
+    def set(
+        self,
+        name: str,
+        value: str,
+        *,
+        metadata: Mapping[str, str] | None = None,
+        tags: Mapping[str, str] | None = None,
+        expires_at: datetime | None = None,
+    ) -> SecretVersion:
+        result = self._call(
+            "set",
+            lambda: self.provider.set(
+                name, value, metadata=metadata, tags=tags, expires_at=expires_at
+            ),
+        )
+        assert isinstance(result, SecretVersion)  # noqa: S101 - provider contract
+        return result
+
+    def delete(self, name: str) -> None:
+        self._call("delete", lambda: self.provider.delete(name))
+
+    def list(self, prefix: str = "") -> builtins.list[str]:
+        result = self._call("list", lambda: list(self.provider.list(prefix)))
+        assert isinstance(result, list)  # noqa: S101
+        return result
+
+    def versions(self, name: str) -> builtins.list[SecretVersion]:
+        result = self._call("versions", lambda: self.provider.versions(name))
+        assert isinstance(result, list)  # noqa: S101
+        return result
+
+    def health(self) -> Health:
+        started = time.perf_counter()
+        try:
+            health = self.provider.health()
+        except SecretwireError as err:
+            health = Health(self.provider_name, HealthStatus.UNAVAILABLE, str(err))
+        except Exception as err:  # noqa: BLE001 - a health check reports, never raises
+            health = Health(self.provider_name, HealthStatus.UNAVAILABLE, type(err).__name__)
+        if health.latency_seconds is None:
+            health = Health(
+                health.provider, health.status, health.detail, time.perf_counter() - started
+            )
+        return health
+
+    def close(self) -> None:
+        self.provider.close()
+
+
+class CacheLayer(Layer):
+    """Serves repeated reads from a :class:`SecretCache`; every write invalidates."""
+
+    def __init__(self, inner: Handler, cache: SecretCache[Key, Secret]) -> None:
+        super().__init__(inner)
+        self.cache = cache
+
+    def get(self, name: str, *, version: str | None = None) -> Secret:
+        return self.cache.get_or_load(
+            (name, version), lambda: self.inner.get(name, version=version)
+        )
+
+    def get_many(self, keys: Sequence[Key]) -> Results:
+        results: Results = {}
+        waiting = []
+        leading = {}
+        for key in dict.fromkeys(keys):
+            entry = self.cache.begin(key)
+            if entry.value is not None:
+                results[key] = entry.value
+            elif entry.leader:
+                leading[key] = entry
+            else:
+                waiting.append((key, entry))
+        if leading:
+            started = time.perf_counter()
+            try:
+                fetched = self.inner.get_many(list(leading))
+            except BaseException as err:
+                for key, entry in leading.items():
+                    self.cache.finish(key, entry, error=err)
+                raise
+            seconds = (time.perf_counter() - started) / len(leading)
+            for key, entry in leading.items():
+                outcome = fetched.get(key)
+                if isinstance(outcome, Secret):
+                    self.cache.finish(key, entry, value=outcome, seconds=seconds)
+                    results[key] = outcome
+                else:
+                    error = outcome or ProviderError(
+                        "provider returned no result", name=key[0], provider=self.provider_name
+                    )
+                    self.cache.finish(key, entry, error=error, seconds=seconds)
+                    results[key] = error
+        for key, entry in waiting:
+            try:
+                results[key] = self.cache.wait(entry.flight)
+            except ProviderError as err:
+                results[key] = err
+        return results
+
+    def set(
+        self,
+        name: str,
+        value: str,
+        *,
+        metadata: Mapping[str, str] | None = None,
+        tags: Mapping[str, str] | None = None,
+        expires_at: datetime | None = None,
+    ) -> SecretVersion:
+        try:
+            return self.inner.set(name, value, metadata=metadata, tags=tags, expires_at=expires_at)
+        finally:
+            # Even a failed write may have reached the backend: never serve the old value.
+            self.cache.invalidate(name)
+
+    def delete(self, name: str) -> None:
+        try:
+            self.inner.delete(name)
+        finally:
+            self.cache.invalidate(name)

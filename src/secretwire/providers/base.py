@@ -1,0 +1,207 @@
+"""The provider contract: one ABC every backend implements, and its value types.
+
+A provider only knows how to talk to its backend and how to translate that
+backend's errors into :mod:`secretwire.errors`. Caching, authorization, audit and
+fallback live in the manager pipeline, once, not in providers.
+"""
+
+from __future__ import annotations
+
+import builtins
+
+import enum
+import json
+from abc import ABC, abstractmethod
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from dataclasses import field as _field
+from datetime import datetime
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any, ClassVar
+
+from ..errors import ConfigError, FieldNotFound, ProviderError, UnsupportedOperation
+from ..values import SecretValue
+
+__all__ = [
+    "Capabilities",
+    "Health",
+    "HealthStatus",
+    "Secret",
+    "SecretProvider",
+    "SecretVersion",
+]
+
+_EMPTY: Mapping[str, str] = MappingProxyType({})
+
+
+@dataclass(frozen=True, slots=True)
+class SecretVersion:
+    """What is known about one version of a secret, without its value."""
+
+    name: str
+    version: str
+    created_at: datetime | None = None
+    expires_at: datetime | None = None
+    current: bool = False
+    metadata: Mapping[str, str] = _field(default_factory=lambda: _EMPTY)
+    tags: Mapping[str, str] = _field(default_factory=lambda: _EMPTY)
+
+
+@dataclass(frozen=True, slots=True)
+class Secret:
+    """One secret version with its value. ``repr`` and ``str`` never show the value."""
+
+    name: str
+    value: SecretValue
+    version: str | None = None
+    created_at: datetime | None = None
+    updated_at: datetime | None = None
+    expires_at: datetime | None = None
+    metadata: Mapping[str, str] = _field(default_factory=lambda: _EMPTY)
+    tags: Mapping[str, str] = _field(default_factory=lambda: _EMPTY)
+    provider: str | None = None
+
+    def reveal(self) -> str:
+        """The secret value as a plain string."""
+        return self.value.reveal()
+
+    def field(self, key: str) -> str:
+        """One field of a structured secret (a JSON object).
+
+        Strings are returned as they are; other JSON values (numbers, lists...) as
+        compact JSON. Raises :class:`FieldNotFound` if the value is not a JSON
+        object or lacks the key; the message never includes the value.
+        """
+        try:
+            data = json.loads(self.value.reveal())
+        except ValueError:
+            data = None
+        if not isinstance(data, dict) or key not in data:
+            raise FieldNotFound(
+                name=self.name, provider=self.provider, version=self.version, field=key
+            ) from None
+        item = data[key]
+        if isinstance(item, str):
+            return item
+        return json.dumps(item, separators=(",", ":"), ensure_ascii=False)
+
+    def expired(self, now: datetime) -> bool:
+        return self.expires_at is not None and now >= self.expires_at
+
+
+@dataclass(frozen=True, slots=True)
+class Capabilities:
+    """Which optional operations a provider offers. The conformance suite checks
+    that every operation marked ``False`` raises :class:`UnsupportedOperation`."""
+
+    write: bool = False
+    delete: bool = False
+    list: bool = False
+    versions: bool = False
+    metadata: bool = False
+    max_value_bytes: int | None = None
+
+
+class HealthStatus(enum.Enum):
+    OK = "ok"
+    DEGRADED = "degraded"
+    UNAUTHENTICATED = "unauthenticated"
+    SEALED = "sealed"
+    UNAVAILABLE = "unavailable"
+
+
+@dataclass(frozen=True, slots=True)
+class Health:
+    """Result of a health check. ``detail`` never includes a value or a credential."""
+
+    provider: str
+    status: HealthStatus
+    detail: str = ""
+    latency_seconds: float | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.status is HealthStatus.OK
+
+
+class SecretProvider(ABC):
+    """Base class of every provider.
+
+    Subclasses set ``name`` and ``capabilities`` and implement :meth:`get`.
+    Optional operations raise :class:`UnsupportedOperation` unless overridden;
+    never a silent no-op. Each method raises only :mod:`secretwire.errors` types.
+    """
+
+    name: ClassVar[str]
+    capabilities: ClassVar[Capabilities] = Capabilities()
+
+    @classmethod
+    def from_options(cls, options: Mapping[str, Any], *, base_dir: Path) -> SecretProvider:
+        """Build the provider from a settings-file ``options`` mapping.
+
+        Relative paths are taken relative to ``base_dir`` (the settings file's
+        folder). Unknown or ill-typed options raise :class:`ConfigError` naming the
+        key. The default accepts no options.
+        """
+        if options:
+            unknown = ", ".join(sorted(options))
+            raise ConfigError(f"unknown option(s) for provider {cls.name!r}: {unknown}")
+        return cls()
+
+    # -- reads -----------------------------------------------------------------
+    @abstractmethod
+    def get(self, name: str, *, version: str | None = None) -> Secret:
+        """Return the current (or the given) version. Raises :class:`SecretNotFound`."""
+
+    def get_many(
+        self, keys: Sequence[tuple[str, str | None]]
+    ) -> dict[tuple[str, str | None], Secret | ProviderError]:
+        """Fetch several secrets. Backends with a batch API override this.
+
+        The result maps every key to its secret or to the error for that key; an
+        error that concerns the whole backend (unavailable) may be raised instead.
+        """
+        results: dict[tuple[str, str | None], Secret | ProviderError] = {}
+        for name, version in keys:
+            try:
+                results[(name, version)] = self.get(name, version=version)
+            except ProviderError as err:
+                results[(name, version)] = err
+        return results
+
+    def list(self, prefix: str = "") -> Iterator[str]:
+        """Names (never values) starting with ``prefix``, in sorted order."""
+        raise UnsupportedOperation(f"provider {self.name!r} cannot list secrets")
+
+    def versions(self, name: str) -> builtins.list[SecretVersion]:
+        """Versions of ``name``, newest first."""
+        raise UnsupportedOperation(f"provider {self.name!r} does not keep versions")
+
+    # -- writes ----------------------------------------------------------------
+    def set(
+        self,
+        name: str,
+        value: str,
+        *,
+        metadata: Mapping[str, str] | None = None,
+        tags: Mapping[str, str] | None = None,
+        expires_at: datetime | None = None,
+    ) -> SecretVersion:
+        """Store a new version of ``name`` and return it."""
+        raise UnsupportedOperation(f"provider {self.name!r} is read-only")
+
+    def delete(self, name: str) -> None:
+        """Delete ``name`` and all its versions. Raises :class:`SecretNotFound`."""
+        raise UnsupportedOperation(f"provider {self.name!r} cannot delete secrets")
+
+    # -- lifecycle -------------------------------------------------------------
+    def health(self) -> Health:
+        """Check the backend. The default tries a harmless read."""
+        return Health(self.name, HealthStatus.OK)
+
+    def close(self) -> None:  # noqa: B027 - optional hook, deliberately empty by default
+        """Release connections and handles. Idempotent."""
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} name={self.name!r}>"

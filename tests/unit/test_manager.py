@@ -1,0 +1,224 @@
+"""The manager pipeline over the in-memory provider (a real provider, not a mock)."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+
+import pytest
+
+from secretwire import (
+    AccessDenied,
+    Handler,
+    Layer,
+    ProviderError,
+    Secret,
+    SecretManager,
+    SecretNotFound,
+    SecretwireError,
+)
+from secretwire.providers.memory import MemoryProvider
+from secretwire.testing import CANARY
+
+
+class Clock:
+    now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+class GatedProvider(MemoryProvider):
+    """Blocks every get until released, so concurrent callers overlap for sure."""
+
+    def __init__(self, initial: dict[str, str]) -> None:
+        super().__init__(initial)
+        self.gate = threading.Event()
+        self.entered = threading.Event()
+
+    def get(self, name: str, *, version: str | None = None) -> Secret:
+        self.entered.set()
+        self.gate.wait(10)
+        return super().get(name, version=version)
+
+
+@pytest.fixture
+def memory() -> MemoryProvider:
+    return MemoryProvider({"db/password": "pw-1", "db/creds": '{"user": "app"}'})
+
+
+@pytest.fixture
+def manager(memory: MemoryProvider) -> Iterator[SecretManager]:
+    with SecretManager(memory, timer=Clock()) as m:
+        yield m
+
+
+def test_cached_reads_reach_the_backend_once(
+    manager: SecretManager, memory: MemoryProvider
+) -> None:
+    for _ in range(5):
+        assert manager.get("db/password").reveal() == "pw-1"
+    assert memory.calls["get"] == 1
+    metrics = manager.metrics()
+    assert metrics.cache is not None
+    assert (metrics.cache.hits, metrics.cache.misses) == (4, 1)
+    assert metrics.backend.calls == 1
+    assert metrics.backend.by_operation == {"get": 1}
+
+
+def test_ttl_refetches_after_expiry(memory: MemoryProvider) -> None:
+    clock = Clock()
+    with SecretManager(memory, cache_ttl=30, timer=clock) as manager:
+        manager.get("db/password")
+        memory.set("db/password", "pw-2")  # rotated out of band
+        assert manager.get("db/password").reveal() == "pw-1"
+        clock.now = 31
+        assert manager.get("db/password").reveal() == "pw-2"
+
+
+def test_writes_and_deletes_invalidate(manager: SecretManager) -> None:
+    assert manager.get("db/password").reveal() == "pw-1"
+    manager.set("db/password", "pw-2")
+    assert manager.get("db/password").reveal() == "pw-2"
+    manager.delete("db/password")
+    with pytest.raises(SecretNotFound):
+        manager.get("db/password")
+
+
+def test_explicit_invalidate_and_clear(manager: SecretManager, memory: MemoryProvider) -> None:
+    manager.get("db/password")
+    memory.set("db/password", "pw-2")
+    manager.invalidate("db/password")
+    assert manager.get("db/password").reveal() == "pw-2"
+    memory.set("db/password", "pw-3")
+    manager.clear_cache()
+    assert manager.get("db/password").reveal() == "pw-3"
+
+
+def test_fifty_threads_one_uncached_key_one_backend_call() -> None:
+    provider = GatedProvider({"k": "v"})
+    provider.calls.clear()
+    with SecretManager(provider) as manager:
+        results: list[str] = []
+        barrier = threading.Barrier(50)
+
+        def worker() -> None:
+            barrier.wait()
+            results.append(manager.get("k").reveal())
+
+        threads = [threading.Thread(target=worker) for _ in range(50)]
+        for t in threads:
+            t.start()
+        provider.entered.wait(10)
+        provider.gate.set()
+        for t in threads:
+            t.join()
+    assert provider.calls["get"] == 1
+    assert results == ["v"] * 50
+
+
+def test_get_many_fetches_each_distinct_key_once_concurrently() -> None:
+    provider = MemoryProvider({f"s{i}": str(i) for i in range(20)})
+    seen_threads: set[str] = set()
+    original = provider.get
+
+    def recording_get(name: str, *, version: str | None = None) -> Secret:
+        seen_threads.add(threading.current_thread().name)
+        return original(name, version=version)
+
+    provider.get = recording_get  # type: ignore[method-assign]
+    with SecretManager(provider, max_workers=4) as manager:
+        keys = [(f"s{i}", None) for i in range(20)] * 2
+        results = manager.get_many(keys)
+    assert len(results) == 20
+    assert provider.calls["get"] == 20
+    assert all(name.startswith("secretwire") for name in seen_threads)
+    assert 1 < len(seen_threads) <= 4
+
+
+def test_value_with_field_version_and_default(manager: SecretManager) -> None:
+    assert manager.value("db/creds#user").reveal() == "app"
+    assert manager.value("${secret:db/password@1}").reveal() == "pw-1"
+    assert manager.value("${secret:nope:-dflt}").reveal() == "dflt"
+    with pytest.raises(SecretNotFound):
+        manager.value("nope")
+
+
+def test_cache_can_be_disabled(memory: MemoryProvider) -> None:
+    with SecretManager(memory, cache=False) as manager:
+        manager.get("db/password")
+        manager.get("db/password")
+        assert manager.metrics().cache is None
+    assert memory.calls["get"] == 2
+
+
+def test_layers_sit_where_asked(memory: MemoryProvider) -> None:
+    order: list[str] = []
+
+    def layer(label: str):  # type: ignore[no-untyped-def]
+        class Recorder(Layer):
+            def get(self, name: str, *, version: str | None = None) -> Secret:
+                order.append(label)
+                return self.inner.get(name, version=version)
+
+        def factory(inner: Handler) -> Handler:
+            return Recorder(inner)
+
+        return factory
+
+    with SecretManager(
+        memory, before_cache=[layer("authz"), layer("audit")], after_cache=[layer("fallback")]
+    ) as manager:
+        manager.get("db/password")
+        manager.get("db/password")
+    # authz and audit see both requests; fallback sees only the cache miss.
+    assert order == ["authz", "audit", "fallback", "authz", "audit"]
+
+
+class BrokenProvider(MemoryProvider):
+    """Fake failure path: a provider bug raising a foreign exception with a value in it."""
+
+    def get(self, name: str, *, version: str | None = None) -> Secret:
+        raise RuntimeError(f"boom {CANARY}")
+
+
+def test_fake_provider_foreign_exception_is_wrapped_without_its_text() -> None:
+    with SecretManager(BrokenProvider()) as manager, pytest.raises(ProviderError) as info:
+        manager.get("x")
+    assert CANARY not in str(info.value)
+    assert info.value.__cause__ is None
+    assert "RuntimeError" in str(info.value)
+
+
+class DenyingProvider(MemoryProvider):
+    """Fake failure path: every read is denied."""
+
+    def get(self, name: str, *, version: str | None = None) -> Secret:
+        raise AccessDenied(name=name, provider=self.name)
+
+
+def test_fake_provider_access_denied_is_not_cached_and_counts_errors() -> None:
+    provider = DenyingProvider()
+    with SecretManager(provider) as manager:
+        for _ in range(2):
+            with pytest.raises(AccessDenied):
+                manager.get("x")
+        metrics = manager.metrics()
+    assert metrics.backend.errors == 2
+    assert metrics.cache is not None and metrics.cache.errors == 2
+
+
+def test_health_and_close(memory: MemoryProvider) -> None:
+    manager = SecretManager(memory)
+    health = manager.health()
+    assert health.ok and health.latency_seconds is not None
+    manager.close()
+    manager.close()
+    with pytest.raises(SecretwireError, match="closed"):
+        manager.get("db/password")
+
+
+def test_repr_names_no_values(manager: SecretManager) -> None:
+    manager.get("db/password")
+    assert "pw-1" not in repr(manager)
+    assert "pw-1" not in repr(manager.metrics())
