@@ -1,0 +1,336 @@
+"""The settings file: which provider serves which environment.
+
+``secretwire.yaml`` (or ``[tool.secretwire]`` in ``pyproject.toml``)::
+
+    environment_variable: APP_ENV      # optional; default SECRETWIRE_ENV
+    default_environment: development   # optional; used when the variable is unset
+    cache: {ttl: 300, maxsize: 1024}   # optional; per-environment override allowed
+    environments:
+      development:
+        provider: file
+        options: {path: .secretwire/dev.store, key_file: .secretwire/dev.key}
+      ci:
+        provider: env
+        options: {prefix: APP_SECRET_}
+      production:
+        provider: vault
+        bootstrap: ci                  # ${secret:...} in options resolve through "ci"
+        options:
+          url: ${env:VAULT_ADDR}
+          token: ${secret:vault/token}
+
+Option strings may use ``${env:VAR}`` / ``${env:VAR:-default}`` and, when the
+environment names a ``bootstrap`` environment, ``${secret:...}`` references that
+resolve through it. Every error names the file and the key.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import sys
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from .errors import ConfigError, ResolutionError
+from .manager import SecretManager
+from .providers import get_provider_class, is_known_provider
+from .providers.base import SecretProvider
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - exercised on 3.10 only
+    import tomli as tomllib
+
+__all__ = [
+    "CONFIG_ENV_VAR",
+    "DEFAULT_ENV_VAR",
+    "SETTINGS_FILENAMES",
+    "CacheSettings",
+    "EnvironmentSettings",
+    "Settings",
+    "find_settings_file",
+    "load_settings",
+]
+
+#: Variable that points at a settings file explicitly.
+CONFIG_ENV_VAR = "SECRETWIRE_CONFIG"
+#: Variable that selects the environment unless the settings name another.
+DEFAULT_ENV_VAR = "SECRETWIRE_ENV"
+SETTINGS_FILENAMES = ("secretwire.yaml", "secretwire.yml")
+
+_ENV_PATTERN = re.compile(r"\$\{env:([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
+_TOP_KEYS = {"environment_variable", "default_environment", "cache", "environments"}
+_ENV_KEYS = {"provider", "options", "bootstrap", "cache"}
+_CACHE_KEYS = {"enabled", "ttl", "maxsize"}
+
+
+@dataclass(frozen=True, slots=True)
+class CacheSettings:
+    enabled: bool = True
+    ttl: float = 300.0
+    maxsize: int = 1024
+
+
+@dataclass(frozen=True, slots=True)
+class EnvironmentSettings:
+    name: str
+    provider: str
+    options: Mapping[str, Any] = field(default_factory=dict)
+    bootstrap: str | None = None
+    cache: CacheSettings = CacheSettings()
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """A loaded settings file. Build managers with :meth:`manager`."""
+
+    source: str
+    base_dir: Path
+    environments: Mapping[str, EnvironmentSettings]
+    environment_variable: str = DEFAULT_ENV_VAR
+    default_environment: str | None = None
+
+    def select(
+        self, environment: str | None = None, environ: Mapping[str, str] | None = None
+    ) -> str:
+        """The environment to use: explicit, else the selecting variable, else the default."""
+        environ = os.environ if environ is None else environ
+        chosen = environment or environ.get(self.environment_variable) or self.default_environment
+        if chosen is None and len(self.environments) == 1:
+            chosen = next(iter(self.environments))
+        known = ", ".join(sorted(self.environments))
+        if chosen is None:
+            raise ConfigError(
+                f"no environment selected: set {self.environment_variable} to one of: {known}",
+                source=self.source,
+            )
+        if chosen not in self.environments:
+            where = (
+                f"${self.environment_variable}"
+                if not environment and environ.get(self.environment_variable)
+                else "environment"
+            )
+            raise ConfigError(
+                f"unknown environment {chosen!r} (from {where}); known: {known}",
+                source=self.source,
+                key="environments",
+            )
+        return chosen
+
+    def provider(self, environment: str | None = None) -> SecretProvider:
+        """Build the provider for ``environment`` (or the selected one)."""
+        return self._build_provider(self.select(environment), ())
+
+    def manager(self, environment: str | None = None, **overrides: Any) -> SecretManager:
+        """Build a :class:`SecretManager` for ``environment`` (or the selected one)."""
+        name = self.select(environment)
+        env = self.environments[name]
+        provider = self._build_provider(name, ())
+        options: dict[str, Any] = {
+            "cache": env.cache.enabled,
+            "cache_ttl": env.cache.ttl,
+            "cache_maxsize": env.cache.maxsize,
+            "environment": name,
+        }
+        options.update(overrides)
+        return SecretManager(provider, **options)
+
+    def _build_provider(self, name: str, chain: tuple[str, ...]) -> SecretProvider:
+        if name in chain:
+            cycle = " -> ".join((*chain, name))
+            raise ConfigError(f"bootstrap cycle: {cycle}", source=self.source, key="environments")
+        env = self.environments[name]
+        key = f"environments.{name}"
+        options = _expand_env(env.options, self.source, f"{key}.options")
+        if env.bootstrap is not None:
+            options = self._bootstrap(env, options, (*chain, name))
+        cls = get_provider_class(env.provider)
+        try:
+            return cls.from_options(options, base_dir=self.base_dir)
+        except ConfigError as err:
+            option_key = f"{key}.options" + (f".{err.key}" if err.key else "")
+            raise ConfigError(err.reason, source=self.source, key=option_key) from None
+
+    def _bootstrap(
+        self, env: EnvironmentSettings, options: Mapping[str, Any], chain: tuple[str, ...]
+    ) -> Mapping[str, Any]:
+        assert env.bootstrap is not None  # noqa: S101 - checked by caller
+        provider = self._build_provider(env.bootstrap, chain)
+        with SecretManager(provider, cache=False, environment=env.bootstrap) as boot:
+            try:
+                resolved: Mapping[str, Any] = boot.resolve(
+                    options, source=f"{self.source}: environments.{env.name}.options"
+                )
+            except ResolutionError as err:
+                raise ConfigError(
+                    f"bootstrap through {env.bootstrap!r} failed: {err}",
+                    source=self.source,
+                    key=f"environments.{env.name}.options",
+                ) from None
+        return resolved
+
+
+def _expand_env(node: Any, source: str, key: str) -> Any:
+    """Replace ``${env:VAR}`` / ``${env:VAR:-default}`` in option strings."""
+    if isinstance(node, str):
+
+        def repl(match: re.Match[str]) -> str:
+            var, default = match.group(1), match.group(2)
+            value = os.environ.get(var)
+            if value is None:
+                if default is None:
+                    raise ConfigError(
+                        f"environment variable {var} is not set", source=source, key=key
+                    )
+                return default
+            return value
+
+        return _ENV_PATTERN.sub(repl, node)
+    if isinstance(node, Mapping):
+        return {k: _expand_env(v, source, f"{key}.{k}") for k, v in node.items()}
+    if isinstance(node, list):
+        return [_expand_env(v, source, f"{key}[{i}]") for i, v in enumerate(node)]
+    return node
+
+
+def find_settings_file(start: Path | None = None) -> Path | None:
+    """``$SECRETWIRE_CONFIG``, else the nearest settings file from ``start`` upwards."""
+    explicit = os.environ.get(CONFIG_ENV_VAR)
+    if explicit:
+        return Path(explicit)
+    here = (start or Path.cwd()).resolve()
+    for folder in (here, *here.parents):
+        for filename in SETTINGS_FILENAMES:
+            candidate = folder / filename
+            if candidate.is_file():
+                return candidate
+        pyproject = folder / "pyproject.toml"
+        if pyproject.is_file() and _pyproject_section(pyproject) is not None:
+            return pyproject
+    return None
+
+
+def _pyproject_section(path: Path) -> Mapping[str, Any] | None:
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError) as err:
+        raise ConfigError(f"cannot read: {err}", source=str(path)) from err
+    section = data.get("tool", {}).get("secretwire")
+    return section if isinstance(section, Mapping) else None
+
+
+def load_settings(path: str | Path | None = None, *, start: Path | None = None) -> Settings:
+    """Load and validate a settings file (see the module docstring for the schema)."""
+    found = Path(path) if path is not None else find_settings_file(start)
+    if found is None:
+        raise ConfigError(
+            "no settings file found (secretwire.yaml, or [tool.secretwire] in pyproject.toml); "
+            "run `secretwire init` or set SECRETWIRE_CONFIG"
+        )
+    source = str(found)
+    if found.name == "pyproject.toml":
+        section = _pyproject_section(found)
+        if section is None:
+            raise ConfigError("no [tool.secretwire] table", source=source)
+        data: Any = section
+    else:
+        try:
+            data = yaml.safe_load(found.read_text(encoding="utf-8"))
+        except OSError as err:
+            raise ConfigError(f"cannot read: {err.strerror or err}", source=source) from err
+        except yaml.YAMLError as err:
+            mark = getattr(err, "problem_mark", None)
+            where = f"line {mark.line + 1}" if mark is not None else None
+            raise ConfigError(
+                f"invalid YAML: {getattr(err, 'problem', err)}", source=source, key=where
+            ) from None
+    return parse_settings(data, source=source, base_dir=found.resolve().parent)
+
+
+def parse_settings(data: Any, *, source: str, base_dir: Path) -> Settings:
+    """Validate settings already loaded into Python objects."""
+    top = _mapping(data, source, "")
+    _no_unknown(top, _TOP_KEYS, source, "")
+    cache = _cache(top.get("cache"), CacheSettings(), source, "cache")
+    raw_envs = _mapping(top.get("environments"), source, "environments")
+    if not raw_envs:
+        raise ConfigError("at least one environment is required", source=source, key="environments")
+    environments = {}
+    for name, raw in raw_envs.items():
+        key = f"environments.{name}"
+        spec = _mapping(raw, source, key)
+        _no_unknown(spec, _ENV_KEYS, source, key)
+        provider = spec.get("provider")
+        if not isinstance(provider, str) or not provider:
+            raise ConfigError("provider name is required", source=source, key=f"{key}.provider")
+        if not is_known_provider(provider):
+            raise ConfigError(
+                f"unknown provider {provider!r}", source=source, key=f"{key}.provider"
+            )
+        bootstrap = spec.get("bootstrap")
+        if bootstrap is not None and (not isinstance(bootstrap, str) or bootstrap not in raw_envs):
+            raise ConfigError(
+                f"bootstrap must name another environment, got {bootstrap!r}",
+                source=source,
+                key=f"{key}.bootstrap",
+            )
+        options = spec.get("options") or {}
+        _mapping(options, source, f"{key}.options")
+        environments[str(name)] = EnvironmentSettings(
+            name=str(name),
+            provider=provider,
+            options=dict(options),
+            bootstrap=bootstrap,
+            cache=_cache(spec.get("cache"), cache, source, f"{key}.cache"),
+        )
+    variable = top.get("environment_variable", DEFAULT_ENV_VAR)
+    if not isinstance(variable, str) or not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", variable):
+        raise ConfigError(
+            "must be an environment variable name", source=source, key="environment_variable"
+        )
+    default = top.get("default_environment")
+    if default is not None and default not in environments:
+        raise ConfigError(
+            f"{default!r} is not one of the environments", source=source, key="default_environment"
+        )
+    return Settings(source, base_dir, environments, variable, default)
+
+
+def _mapping(value: Any, source: str, key: str) -> Mapping[str, Any]:
+    if value is None:
+        return {}
+    if not isinstance(value, Mapping):
+        raise ConfigError(
+            f"expected a mapping, got {type(value).__name__}", source=source, key=key or None
+        )
+    return value
+
+
+def _no_unknown(data: Mapping[str, Any], allowed: set[str], source: str, key: str) -> None:
+    for item in data:
+        if item not in allowed:
+            where = f"{key}.{item}" if key else str(item)
+            expected = ", ".join(sorted(allowed))
+            raise ConfigError(
+                f"unknown key (expected one of: {expected})", source=source, key=where
+            )
+
+
+def _cache(value: Any, base: CacheSettings, source: str, key: str) -> CacheSettings:
+    data = _mapping(value, source, key)
+    _no_unknown(data, _CACHE_KEYS, source, key)
+    enabled = data.get("enabled", base.enabled)
+    ttl = data.get("ttl", base.ttl)
+    maxsize = data.get("maxsize", base.maxsize)
+    if not isinstance(enabled, bool):
+        raise ConfigError("must be true or false", source=source, key=f"{key}.enabled")
+    if isinstance(ttl, bool) or not isinstance(ttl, int | float) or ttl <= 0:
+        raise ConfigError("must be a positive number of seconds", source=source, key=f"{key}.ttl")
+    if isinstance(maxsize, bool) or not isinstance(maxsize, int) or maxsize < 1:
+        raise ConfigError("must be a positive integer", source=source, key=f"{key}.maxsize")
+    return CacheSettings(enabled, float(ttl), maxsize)
