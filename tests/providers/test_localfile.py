@@ -1,0 +1,816 @@
+"""Tests of the encrypted local store provider (``secretwire.providers.localfile``)."""
+
+from __future__ import annotations
+
+import base64
+import json
+import multiprocessing
+import os
+import stat
+import sys
+import threading
+from collections.abc import Callable, Iterator
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+
+from secretwire.errors import (
+    ConfigError,
+    Conflict,
+    InvalidSecret,
+    ProviderUnavailable,
+    SecretNotFound,
+    SecretwireError,
+    StoreCorrupted,
+    StoreError,
+    StoreKeyMismatch,
+)
+from secretwire.providers import localfile
+from secretwire.providers.base import HealthStatus
+from secretwire.providers.localfile import LocalFileProvider
+
+CANARY = "canary-7f3a9c2e-do-not-leak"
+FAST_N = 2**14
+posix_only = pytest.mark.skipif(os.name != "posix", reason="POSIX file modes")
+
+
+# -- fixtures and helpers ---------------------------------------------------------------
+
+
+@pytest.fixture
+def key() -> bytes:
+    return os.urandom(32)
+
+
+@pytest.fixture
+def store_path(tmp_path: Path) -> Path:
+    return tmp_path / "secrets.store"
+
+
+@pytest.fixture
+def provider(store_path: Path, key: bytes) -> Iterator[LocalFileProvider]:
+    prov = LocalFileProvider(store_path, key=key)
+    yield prov
+    prov.close()
+
+
+@pytest.fixture
+def filled(provider: LocalFileProvider) -> LocalFileProvider:
+    provider.set("db/password", CANARY)
+    provider.set("api/token", "token-1")
+    return provider
+
+
+def _header_end(data: bytes) -> int:
+    return 12 + int.from_bytes(data[8:12], "big")
+
+
+def _header(data: bytes) -> dict[str, object]:
+    header = json.loads(data[12 : _header_end(data)])
+    assert isinstance(header, dict)
+    return header
+
+
+def _flip(path: Path, offset: int) -> None:
+    """Flip one bit in place. An in-place edit keeps inode, size and (maybe, within
+    one timestamp tick) mtime, so move mtime on as any real later edit would."""
+    before = path.stat().st_mtime_ns
+    data = bytearray(path.read_bytes())
+    data[offset] ^= 0x01
+    path.write_bytes(bytes(data))
+    os.utime(path, ns=(before + 10**9, before + 10**9))
+
+
+def _with_header(data: bytes, header: dict[str, object]) -> bytes:
+    """``data`` with its header replaced (the ciphertext is left as it was)."""
+    text = json.dumps(header, sort_keys=True, separators=(",", ":")).encode()
+    return b"SWSTORE1" + len(text).to_bytes(4, "big") + text + data[_header_end(data) :]
+
+
+def _messages(err: BaseException) -> str:
+    """Every message and repr along the exception chain."""
+    parts: list[str] = []
+    current: BaseException | None = err
+    while current is not None:
+        parts += [str(current), repr(current), repr(current.args)]
+        current = current.__cause__ or current.__context__
+    return "\n".join(parts)
+
+
+# -- round trips ----------------------------------------------------------------------
+
+
+def test_round_trip(provider: LocalFileProvider) -> None:
+    expires = datetime.now(timezone.utc) + timedelta(days=1)
+    info = provider.set(
+        "db/password", CANARY, metadata={"owner": "ops"}, tags={"env": "dev"}, expires_at=expires
+    )
+    assert info.name == "db/password"
+    assert info.version == "1"
+    assert info.current
+    secret = provider.get("db/password")
+    assert secret.reveal() == CANARY
+    assert secret.name == "db/password"
+    assert secret.version == "1"
+    assert secret.provider == "file"
+    assert dict(secret.metadata) == {"owner": "ops"}
+    assert dict(secret.tags) == {"env": "dev"}
+    assert secret.expires_at == expires
+    assert secret.created_at is not None
+    assert secret.created_at.tzinfo is not None
+    assert secret.updated_at == secret.created_at
+    assert CANARY not in repr(secret)
+    assert CANARY not in str(secret)
+
+
+def test_new_instance_reads_what_another_wrote(store_path: Path, key: bytes) -> None:
+    LocalFileProvider(store_path, key=key).set("a", "1")
+    assert LocalFileProvider(store_path, key=key).get("a").reveal() == "1"
+
+
+def test_versions_newest_first_and_read_by_id(provider: LocalFileProvider) -> None:
+    for value in ("v1", "v2", "v3"):
+        provider.set("rotating", value)
+    versions = provider.versions("rotating")
+    assert [v.version for v in versions] == ["3", "2", "1"]
+    assert [v.current for v in versions] == [True, False, False]
+    assert provider.get("rotating").reveal() == "v3"
+    assert provider.get("rotating", version="1").reveal() == "v1"
+    old = provider.get("rotating", version="2")
+    assert old.version == "2"
+    assert old.created_at == versions[-1].created_at
+    assert old.updated_at == versions[1].created_at
+    with pytest.raises(SecretNotFound) as info:
+        provider.get("rotating", version="9")
+    assert info.value.version == "9"
+    assert info.value.name == "rotating"
+    assert info.value.provider == "file"
+
+
+def test_unicode_names_and_values(provider: LocalFileProvider) -> None:
+    pairs = {
+        "clé/mot-de-passe": "pässwörd ✓",
+        "秘密/鍵": "値🔑",
+        "emoji/🚀": "\u0000nul-inside-value\U0010ffff",
+    }
+    for name, value in pairs.items():
+        provider.set(name, value)
+    provider.close()
+    for name, value in pairs.items():
+        assert provider.get(name).reveal() == value
+    assert sorted(pairs) == list(provider.list())
+
+
+def test_one_mebibyte_value(provider: LocalFileProvider, store_path: Path, key: bytes) -> None:
+    value = "x" * (1024 * 1024 - 7) + "ünïcod"
+    provider.set("big", value)
+    assert LocalFileProvider(store_path, key=key).get("big").reveal() == value
+
+
+def test_list_prefix_sorted(provider: LocalFileProvider) -> None:
+    for name in ("b/2", "a/1", "b/1", "c"):
+        provider.set(name, "v")
+    assert list(provider.list()) == ["a/1", "b/1", "b/2", "c"]
+    assert list(provider.list("b/")) == ["b/1", "b/2"]
+    assert list(provider.list("zzz")) == []
+
+
+def test_delete_removes_all_versions(provider: LocalFileProvider) -> None:
+    provider.set("gone", "1")
+    provider.set("gone", "2")
+    provider.set("kept", "k")
+    provider.delete("gone")
+    with pytest.raises(SecretNotFound):
+        provider.get("gone")
+    with pytest.raises(SecretNotFound):
+        provider.versions("gone")
+    assert list(provider.list()) == ["kept"]
+    with pytest.raises(SecretNotFound) as info:
+        provider.delete("gone")
+    assert info.value.name == "gone"
+    assert provider.set("gone", "again").version == "1"
+
+
+def test_capabilities() -> None:
+    caps = LocalFileProvider.capabilities
+    assert (caps.write, caps.delete, caps.list, caps.versions, caps.metadata) == (True,) * 5
+    assert caps.max_value_bytes is None
+    assert LocalFileProvider.name == "file"
+
+
+# -- a missing store ----------------------------------------------------------------------
+
+
+def test_missing_store_reads_as_empty(provider: LocalFileProvider, store_path: Path) -> None:
+    with pytest.raises(SecretNotFound) as info:
+        provider.get("nothing")
+    assert info.value.provider == "file"
+    assert list(provider.list()) == []
+    with pytest.raises(SecretNotFound):
+        provider.delete("nothing")
+    assert provider.health().ok
+    assert list(store_path.parent.iterdir()) == []
+
+
+def test_first_write_creates_store_and_folder(tmp_path: Path, key: bytes) -> None:
+    path = tmp_path / "new" / "folder" / "store"
+    LocalFileProvider(path, key=key).set("a", "b")
+    assert path.is_file()
+
+
+def test_create_false_needs_an_existing_store(store_path: Path, key: bytes) -> None:
+    prov = LocalFileProvider(store_path, key=key, create=False)
+    with pytest.raises(ProviderUnavailable, match="does not exist"):
+        prov.get("a")
+    with pytest.raises(ProviderUnavailable):
+        prov.set("a", "b")
+    assert prov.health().status is HealthStatus.UNAVAILABLE
+    assert not store_path.exists()
+    LocalFileProvider(store_path, key=key).set("a", "b")
+    assert prov.get("a").reveal() == "b"
+
+
+def test_initialize(tmp_path: Path) -> None:
+    store, key_file = tmp_path / "s.store", tmp_path / "s.key"
+    prov = LocalFileProvider(store, key_file=key_file)
+    prov.initialize()
+    assert store.is_file()
+    assert key_file.is_file()
+    assert list(prov.list()) == []
+    with pytest.raises(Conflict, match="already exists"):
+        prov.initialize()
+    assert list(LocalFileProvider(store, key_file=key_file).list()) == []
+
+
+# -- tampering, truncation, wrong key ----------------------------------------------------
+
+
+def _tamper_offsets(data: bytes) -> dict[str, int]:
+    end = _header_end(data)
+    header = data[12:end]
+    return {
+        "magic": 0,
+        "header-length": 11,
+        "header-open-brace": 12,
+        "header-format-key": 12 + header.index(b'"format"') + 1,
+        "header-format-value": 12 + header.index(b'"format":1') + len(b'"format":'),
+        "header-cipher": 12 + header.index(b"AES-256-GCM"),
+        "header-kdf": 12 + header.index(b'"raw"') + 1,
+        "nonce-first": end,
+        "nonce-last": end + 11,
+        "ciphertext-first": end + 12,
+        "ciphertext-middle": (end + 12 + len(data)) // 2,
+        "last-byte": len(data) - 1,
+    }
+
+
+@pytest.mark.parametrize(
+    "where",
+    [
+        "magic",
+        "header-length",
+        "header-open-brace",
+        "header-format-key",
+        "header-format-value",
+        "header-cipher",
+        "header-kdf",
+        "nonce-first",
+        "nonce-last",
+        "ciphertext-first",
+        "ciphertext-middle",
+        "last-byte",
+    ],
+)
+def test_flipped_byte_is_detected(
+    filled: LocalFileProvider, store_path: Path, key: bytes, where: str
+) -> None:
+    offset = _tamper_offsets(store_path.read_bytes())[where]
+    _flip(store_path, offset)
+    fresh = LocalFileProvider(store_path, key=key)
+    with pytest.raises(StoreCorrupted) as info:
+        fresh.get("db/password")
+    assert str(store_path) in str(info.value)
+    assert CANARY not in _messages(info.value)
+    # the provider that cached the document notices the change too
+    with pytest.raises(StoreCorrupted):
+        filled.get("db/password")
+
+
+@pytest.mark.parametrize("keep", [0, 1, 8, 11, 12, 40, -29, -17, -16, -1])
+def test_truncation_is_detected(
+    filled: LocalFileProvider, store_path: Path, key: bytes, keep: int
+) -> None:
+    data = store_path.read_bytes()
+    if keep == 40:
+        keep = _header_end(data)
+    store_path.write_bytes(data[:keep])
+    with pytest.raises(StoreCorrupted):
+        LocalFileProvider(store_path, key=key).get("db/password")
+
+
+@pytest.mark.parametrize(
+    "content",
+    [b"", b"hello world", b'{"secrets": {}}', b"SWSTORE1", b"SWSTORE2" + bytes(64)],
+)
+def test_not_a_store(store_path: Path, key: bytes, content: bytes) -> None:
+    store_path.write_bytes(content)
+    with pytest.raises(StoreCorrupted, match="corrupted"):
+        list(LocalFileProvider(store_path, key=key).list())
+
+
+def test_unsupported_format_number(filled: LocalFileProvider, store_path: Path) -> None:
+    data = store_path.read_bytes()
+    store_path.write_bytes(_with_header(data, {**_header(data), "format": 2}))
+    with pytest.raises(StoreCorrupted, match="unsupported store format"):
+        LocalFileProvider(store_path, key=os.urandom(32)).get("db/password")
+
+
+def test_modified_key_check_reports_key_mismatch(
+    filled: LocalFileProvider, store_path: Path, key: bytes
+) -> None:
+    data = store_path.read_bytes()
+    other = base64.b64encode(os.urandom(16)).decode()
+    store_path.write_bytes(_with_header(data, {**_header(data), "key_check": other}))
+    with pytest.raises(StoreKeyMismatch, match="header was modified"):
+        LocalFileProvider(store_path, key=key).get("db/password")
+
+
+def test_plaintext_that_is_not_a_document_is_corrupted(store_path: Path, key: bytes) -> None:
+    kdf = localfile._Kdf("raw")
+    store_path.write_bytes(localfile._seal(kdf, key, b'{"secrets": {"a": {"next": "x"}}}'))
+    with pytest.raises(StoreCorrupted, match="not a valid store document"):
+        LocalFileProvider(store_path, key=key).get("a")
+
+
+def test_wrong_key(filled: LocalFileProvider, store_path: Path) -> None:
+    wrong = LocalFileProvider(store_path, key=os.urandom(32))
+    with pytest.raises(StoreKeyMismatch, match="key does not open this store") as info:
+        wrong.get("db/password")
+    assert CANARY not in _messages(info.value)
+    with pytest.raises(StoreKeyMismatch):
+        list(wrong.list())
+    health = wrong.health()
+    assert health.status is HealthStatus.UNAVAILABLE
+    assert "key does not open" in health.detail
+
+
+def _no_temp_files(folder: Path) -> bool:
+    return not [p for p in folder.iterdir() if p.name.endswith(".tmp")]
+
+
+@pytest.mark.parametrize("damage", ["flip", "truncate", "wrong-key"])
+def test_failed_write_leaves_store_untouched(
+    filled: LocalFileProvider, store_path: Path, key: bytes, damage: str
+) -> None:
+    writer_key = key
+    if damage == "flip":
+        _flip(store_path, len(store_path.read_bytes()) // 2)
+    elif damage == "truncate":
+        store_path.write_bytes(store_path.read_bytes()[:-5])
+    else:
+        writer_key = os.urandom(32)
+    before = store_path.read_bytes()
+    writer = LocalFileProvider(store_path, key=writer_key)
+    with pytest.raises(StoreError):
+        writer.set("new", "value")
+    with pytest.raises(StoreError):
+        writer.delete("db/password")
+    if damage != "wrong-key":
+        with pytest.raises(StoreCorrupted):
+            filled.set("x", "y")  # had the document cached, still refuses
+    assert store_path.read_bytes() == before
+    assert _no_temp_files(store_path.parent)
+
+
+def test_passphrase_provider_refuses_raw_key_store(
+    filled: LocalFileProvider, store_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SW_TEST_PASS", "some passphrase")
+    as_passphrase = LocalFileProvider(store_path, passphrase_env="SW_TEST_PASS", scrypt_n=FAST_N)
+    with pytest.raises(StoreKeyMismatch, match="expects a raw key"):
+        as_passphrase.get("db/password")
+
+
+# -- key sources --------------------------------------------------------------------------
+
+
+@posix_only
+def test_key_file_created_with_mode_0600(tmp_path: Path) -> None:
+    key_file = tmp_path / "keys" / "store.key"
+    prov = LocalFileProvider(tmp_path / "store", key_file=key_file)
+    assert not key_file.exists()  # reads do not create it
+    assert list(prov.list()) == []
+    assert not key_file.exists()
+    prov.set("a", CANARY)
+    assert stat.S_IMODE(key_file.stat().st_mode) == 0o600
+    raw = base64.urlsafe_b64decode(key_file.read_text().strip())
+    assert len(raw) == 32
+    assert LocalFileProvider(tmp_path / "store", key=raw).get("a").reveal() == CANARY
+
+
+@posix_only
+def test_store_file_mode_0600(filled: LocalFileProvider, store_path: Path) -> None:
+    assert stat.S_IMODE(store_path.stat().st_mode) == 0o600
+    lock = store_path.with_name(store_path.name + ".lock")
+    assert stat.S_IMODE(lock.stat().st_mode) == 0o600
+
+
+@posix_only
+@pytest.mark.parametrize("mode", [0o644, 0o640, 0o604, 0o660])
+def test_key_file_readable_by_others_is_refused(tmp_path: Path, mode: int) -> None:
+    key_file = tmp_path / "store.key"
+    key_file.write_text(base64.urlsafe_b64encode(os.urandom(32)).decode())
+    key_file.chmod(mode)
+    prov = LocalFileProvider(tmp_path / "store", key_file=key_file)
+    with pytest.raises(ConfigError, match="chmod 600") as info:
+        prov.set("a", "b")
+    assert info.value.key == "key_file"
+    assert not (tmp_path / "store").exists()
+
+
+def test_create_false_does_not_create_key_file(tmp_path: Path) -> None:
+    key_file = tmp_path / "store.key"
+    prov = LocalFileProvider(tmp_path / "store", key_file=key_file, create=False)
+    with pytest.raises(ProviderUnavailable):
+        prov.set("a", "b")
+    assert not key_file.exists()
+    prov.initialize()  # explicit: creates both, whatever ``create`` says
+    assert key_file.is_file()
+    prov.set("a", "b")
+    assert prov.get("a").reveal() == "b"
+
+
+def test_missing_key_file_for_existing_store(tmp_path: Path) -> None:
+    key_file = tmp_path / "k"
+    LocalFileProvider(tmp_path / "store", key_file=key_file).set("a", "b")
+    key_file.unlink()
+    with pytest.raises(ConfigError, match=r"key file .* does not exist"):
+        LocalFileProvider(tmp_path / "store", key_file=key_file).get("a")
+    assert not key_file.exists()
+
+
+def test_key_env(store_path: Path, key: bytes, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SW_TEST_KEY", base64.urlsafe_b64encode(key).decode())
+    LocalFileProvider(store_path, key_env="SW_TEST_KEY").set("a", CANARY)
+    assert LocalFileProvider(store_path, key=key).get("a").reveal() == CANARY
+
+
+def test_key_env_without_padding(
+    store_path: Path, key: bytes, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SW_TEST_KEY", base64.urlsafe_b64encode(key).decode().rstrip("="))
+    LocalFileProvider(store_path, key_env="SW_TEST_KEY").set("a", "b")
+    assert LocalFileProvider(store_path, key=key).get("a").reveal() == "b"
+
+
+@pytest.mark.parametrize(
+    ("content", "match"),
+    [
+        (None, "SW_TEST_KEY is not set"),
+        ("", "SW_TEST_KEY is not set"),
+        ("not base64 at all!", "not valid urlsafe base64"),
+        (base64.urlsafe_b64encode(b"short").decode(), "32 bytes"),
+        (base64.urlsafe_b64encode(bytes(33)).decode(), "32 bytes"),
+    ],
+)
+def test_bad_key_env(
+    store_path: Path, monkeypatch: pytest.MonkeyPatch, content: str | None, match: str
+) -> None:
+    if content is None:
+        monkeypatch.delenv("SW_TEST_KEY", raising=False)
+    else:
+        monkeypatch.setenv("SW_TEST_KEY", content)
+    with pytest.raises(ConfigError, match=match) as info:
+        LocalFileProvider(store_path, key_env="SW_TEST_KEY").set("a", "b")
+    assert info.value.key == "key_env"
+
+
+@posix_only
+def test_bad_key_file_content(tmp_path: Path) -> None:
+    key_file = tmp_path / "k"
+    key_file.write_text("@@@@")
+    key_file.chmod(0o600)
+    with pytest.raises(ConfigError, match="not valid urlsafe base64"):
+        LocalFileProvider(tmp_path / "store", key_file=key_file).set("a", "b")
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {},
+        {"key": bytes(32), "key_env": "X"},
+        {"key_file": "k", "passphrase_env": "P"},
+    ],
+)
+def test_exactly_one_key_source(tmp_path: Path, kwargs: dict[str, object]) -> None:
+    with pytest.raises(ConfigError, match="exactly one key source"):
+        LocalFileProvider(tmp_path / "store", **kwargs)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("bad", [bytes(16), bytes(31), bytes(33), "0" * 32])
+def test_programmatic_key_must_be_32_bytes(tmp_path: Path, bad: object) -> None:
+    with pytest.raises(ConfigError, match="32 bytes"):
+        LocalFileProvider(tmp_path / "store", key=bad)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("n", [1000, 2**9, 2**21, 3 * 2**14])
+def test_scrypt_n_checked(tmp_path: Path, n: int) -> None:
+    with pytest.raises(ConfigError, match="scrypt_n"):
+        LocalFileProvider(tmp_path / "store", passphrase_env="P", scrypt_n=n)
+
+
+@pytest.mark.slow
+def test_passphrase_mode(store_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SW_TEST_PASS", "correct horse battery staple")
+    prov = LocalFileProvider(store_path, passphrase_env="SW_TEST_PASS", scrypt_n=FAST_N)
+    prov.set("a", CANARY)
+    header = _header(store_path.read_bytes())
+    kdf = header["kdf"]
+    assert isinstance(kdf, dict)
+    assert kdf["name"] == "scrypt"
+    assert (kdf["n"], kdf["r"], kdf["p"]) == (FAST_N, 8, 1)
+    assert len(base64.b64decode(kdf["salt"])) == 16
+    prov.set("b", "second write keeps the salt")
+    assert _header(store_path.read_bytes())["kdf"] == kdf
+
+    # a new instance with the default n reuses the store's parameters
+    again = LocalFileProvider(store_path, passphrase_env="SW_TEST_PASS")
+    assert again.get("a").reveal() == CANARY
+
+    monkeypatch.setenv("SW_TEST_PASS", "Correct horse battery staple")
+    wrong = LocalFileProvider(store_path, passphrase_env="SW_TEST_PASS", scrypt_n=FAST_N)
+    with pytest.raises(StoreKeyMismatch) as info:
+        wrong.get("a")
+    assert "Correct horse" not in _messages(info.value)
+    before = store_path.read_bytes()
+    with pytest.raises(StoreKeyMismatch):
+        wrong.set("c", "d")
+    assert store_path.read_bytes() == before
+
+    with pytest.raises(StoreKeyMismatch, match="expects a passphrase"):
+        LocalFileProvider(store_path, key=os.urandom(32)).get("a")
+
+
+def test_missing_passphrase_env(store_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("SW_TEST_PASS", raising=False)
+    prov = LocalFileProvider(store_path, passphrase_env="SW_TEST_PASS", scrypt_n=FAST_N)
+    with pytest.raises(ConfigError, match="SW_TEST_PASS") as info:
+        prov.set("a", "b")
+    assert info.value.key == "passphrase_env"
+    assert prov.health().status is HealthStatus.UNAVAILABLE
+
+
+# -- no value on disk or in messages --------------------------------------------------------
+
+
+def test_canary_not_in_store_bytes(provider: LocalFileProvider, store_path: Path) -> None:
+    secret_name = "name-" + CANARY
+    provider.set(secret_name, CANARY, metadata={"m": CANARY}, tags={"t": CANARY})
+    provider.set("other", "ünïcode-" + CANARY)
+    data = store_path.read_bytes()
+    assert CANARY.encode() not in data
+    assert CANARY.encode("utf-8") not in data
+    assert b"name-" not in data
+    assert b"other" not in data
+    lock = store_path.with_name(store_path.name + ".lock")
+    assert CANARY.encode() not in lock.read_bytes()
+
+
+def test_error_messages_carry_no_value(
+    filled: LocalFileProvider, store_path: Path, key: bytes
+) -> None:
+    errors: list[BaseException] = []
+
+    def collect(action: Callable[[], object]) -> None:
+        try:
+            action()
+        except (SecretwireError, TypeError) as err:
+            errors.append(err)
+
+    collect(lambda: filled.get("db/password", version="7"))
+    collect(lambda: filled.get("missing"))
+    collect(lambda: filled.set("x", CANARY.encode()))  # type: ignore[arg-type]
+    collect(lambda: filled.set("bad\x00name", CANARY))
+    collect(lambda: filled.set("x", CANARY, metadata={"k": 1}))  # type: ignore[dict-item]
+    collect(lambda: filled.set("x", CANARY, expires_at=datetime(2030, 1, 1)))
+    collect(lambda: LocalFileProvider(store_path, key=os.urandom(32)).get("db/password"))
+    _flip(store_path, len(store_path.read_bytes()) - 3)
+    collect(lambda: LocalFileProvider(store_path, key=key).get("db/password"))
+    collect(lambda: LocalFileProvider(store_path, key=key).set("db/password", CANARY))
+    assert len(errors) == 9
+    for err in errors:
+        assert CANARY not in _messages(err)
+    health = LocalFileProvider(store_path, key=key).health()
+    assert CANARY not in health.detail
+
+
+def test_repr_has_no_key(provider: LocalFileProvider, key: bytes) -> None:
+    text = repr(provider)
+    assert "file" in text
+    assert key.hex() not in text
+    assert base64.urlsafe_b64encode(key).decode() not in text
+
+
+# -- argument validation -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", ["", "a\x00b", "line\nbreak", "tab\there", "del\x7f", "x" * 513])
+def test_invalid_names(provider: LocalFileProvider, name: str) -> None:
+    with pytest.raises(InvalidSecret):
+        provider.set(name, "v")
+    with pytest.raises(InvalidSecret):
+        provider.get(name)
+
+
+def test_non_string_name(provider: LocalFileProvider) -> None:
+    with pytest.raises(InvalidSecret):
+        provider.get(42)  # type: ignore[arg-type]
+
+
+def test_longest_name(provider: LocalFileProvider) -> None:
+    provider.set("n" * 512, "v")
+    assert provider.get("n" * 512).reveal() == "v"
+
+
+def test_value_must_be_str(provider: LocalFileProvider, store_path: Path) -> None:
+    with pytest.raises(TypeError, match="bytes"):
+        provider.set("a", b"bytes")  # type: ignore[arg-type]
+    assert not store_path.exists()
+
+
+def test_naive_expiry_refused(provider: LocalFileProvider) -> None:
+    with pytest.raises(InvalidSecret, match="timezone-aware"):
+        provider.set("a", "b", expires_at=datetime(2030, 1, 1))
+
+
+# -- caching, crash safety ------------------------------------------------------------------
+
+
+def test_reads_are_cached_until_the_file_changes(
+    filled: LocalFileProvider, store_path: Path, key: bytes, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    calls = []
+    real = localfile._decode_document
+
+    def counting(plaintext: bytes, path: Path) -> localfile._Document:
+        calls.append(1)
+        return real(plaintext, path)
+
+    monkeypatch.setattr(localfile, "_decode_document", counting)
+    reader = LocalFileProvider(store_path, key=key)
+    for _ in range(5):
+        assert reader.get("api/token").reveal() == "token-1"
+        assert "db/password" in list(reader.list())
+    assert len(calls) == 1
+    filled.set("api/token", "token-2")  # written elsewhere: the reader notices
+    assert reader.get("api/token").reveal() == "token-2"
+    assert len(calls) == 3  # one for the writer's fresh read, one for the reader
+    reader.close()
+    reader.close()  # idempotent
+    assert reader.get("api/token").reveal() == "token-2"
+
+
+def test_failed_replace_cleans_up(
+    filled: LocalFileProvider, store_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    before = store_path.read_bytes()
+
+    def broken_replace(src: str, dst: str) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(os, "replace", broken_replace)
+    with pytest.raises(ProviderUnavailable, match="cannot write store"):
+        filled.set("new", CANARY)
+    assert store_path.read_bytes() == before
+    assert _no_temp_files(store_path.parent)
+    monkeypatch.undo()
+    with pytest.raises(SecretNotFound):
+        filled.get("new")
+
+
+def test_store_path_is_a_directory(tmp_path: Path, key: bytes) -> None:
+    with pytest.raises(ProviderUnavailable, match="cannot read store"):
+        LocalFileProvider(tmp_path, key=key).get("a")
+
+
+def test_only_expected_files_are_left(
+    filled: LocalFileProvider, store_path: Path, tmp_path: Path
+) -> None:
+    filled.set("more", "x")
+    filled.delete("more")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["secrets.store", "secrets.store.lock"]
+
+
+# -- concurrency ---------------------------------------------------------------------------------
+
+
+def test_concurrent_threads(store_path: Path, key: bytes) -> None:
+    shared = LocalFileProvider(store_path, key=key)
+    others = [LocalFileProvider(store_path, key=key) for _ in range(2)]
+    errors: list[BaseException] = []
+
+    def work(index: int) -> None:
+        prov = shared if index % 2 else others[index % 4 // 2]
+        try:
+            for i in range(15):
+                prov.set(f"t{index}/{i:02d}", f"value-{index}-{i}")
+                prov.set("counter", str(index))
+        except BaseException as err:  # pragma: no cover - reported below
+            errors.append(err)
+
+    threads = [threading.Thread(target=work, args=(n,)) for n in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    names = list(LocalFileProvider(store_path, key=key).list())
+    assert len(names) == 8 * 15 + 1
+    ids = [v.version for v in shared.versions("counter")]
+    assert ids == [str(n) for n in range(8 * 15, 0, -1)]
+
+
+def _process_worker(path: str, key: bytes, worker: int, count: int) -> None:
+    prov = LocalFileProvider(Path(path), key=key)
+    for i in range(count):
+        prov.set(f"p{worker}/{i:03d}", f"value-{worker}-{i}")
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(sys.platform == "win32", reason="POSIX locking semantics")
+def test_two_processes_lose_no_writes(store_path: Path, key: bytes) -> None:
+    LocalFileProvider(store_path, key=key).initialize()
+    context = multiprocessing.get_context("spawn")
+    workers = [
+        context.Process(target=_process_worker, args=(str(store_path), key, n, 200))
+        for n in range(2)
+    ]
+    for proc in workers:
+        proc.start()
+    for proc in workers:
+        proc.join(timeout=240)
+    assert [proc.exitcode for proc in workers] == [0, 0]
+    prov = LocalFileProvider(store_path, key=key)
+    names = list(prov.list())
+    assert len(names) == 400
+    assert prov.get("p0/199").reveal() == "value-0-199"
+    assert prov.get("p1/000").reveal() == "value-1-0"
+
+
+# -- settings and health -----------------------------------------------------------------
+
+
+def test_from_options(tmp_path: Path) -> None:
+    prov = LocalFileProvider.from_options(
+        {"path": "data/store", "key_file": "keys/store.key", "create": True}, base_dir=tmp_path
+    )
+    prov.set("a", "b")
+    assert (tmp_path / "data" / "store").is_file()
+    assert (tmp_path / "keys" / "store.key").is_file()
+    absolute = LocalFileProvider.from_options(
+        {"path": str(tmp_path / "data" / "store"), "key_file": str(tmp_path / "keys/store.key")},
+        base_dir=tmp_path / "elsewhere",
+    )
+    assert absolute.get("a").reveal() == "b"
+
+
+def test_from_options_env_sources(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SW_TEST_KEY", base64.urlsafe_b64encode(os.urandom(32)).decode())
+    prov = LocalFileProvider.from_options(
+        {"path": "s", "key_env": "SW_TEST_KEY", "create": False}, base_dir=tmp_path
+    )
+    assert isinstance(prov, LocalFileProvider)
+    assert prov.path == tmp_path / "s"
+    with pytest.raises(ProviderUnavailable):
+        prov.get("a")
+
+
+@pytest.mark.parametrize(
+    ("options", "key"),
+    [
+        ({"path": "s", "key_file": "k", "colour": "blue"}, "colour"),
+        ({"key_file": "k"}, "path"),
+        ({"path": 3, "key_file": "k"}, "path"),
+        ({"path": "s", "key_file": 5}, "key_file"),
+        ({"path": "s", "key_env": ["X"]}, "key_env"),
+        ({"path": "s", "passphrase_env": 1}, "passphrase_env"),
+        ({"path": "s", "key_file": "k", "create": "yes"}, "create"),
+        ({"path": "s", "key": "abc"}, "key"),
+    ],
+)
+def test_from_options_errors(tmp_path: Path, options: dict[str, object], key: str) -> None:
+    with pytest.raises(ConfigError) as info:
+        LocalFileProvider.from_options(options, base_dir=tmp_path)
+    assert info.value.key == key
+
+
+def test_health(filled: LocalFileProvider, store_path: Path) -> None:
+    health = filled.health()
+    assert health.ok
+    assert health.provider == "file"
+    assert health.latency_seconds is not None
+    store_path.write_bytes(b"garbage")
+    health = filled.health()
+    assert health.status is HealthStatus.UNAVAILABLE
+    assert "corrupted" in health.detail
