@@ -26,7 +26,7 @@ def canary() -> str:
 
 
 @pytest.fixture
-def all_logs(caplog: pytest.LogCaptureFixture) -> Iterator[pytest.LogCaptureFixture]:
+def all_logs(caplog: pytest.LogCaptureFixture) -> pytest.LogCaptureFixture:
     """Capture every record from every logger at DEBUG, to grep for canaries."""
     caplog.set_level(logging.DEBUG)
-    yield caplog
+    return caplog

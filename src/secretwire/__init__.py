@@ -5,13 +5,11 @@ pydantic-settings, dynaconf and OmegaConf live in ``secretwire.adapters`` and us
 only these names.
 """
 
-from __future__ import annotations
-
-from pkgutil import extend_path
+from pkgutil import extend_path as _extend_path
 
 # ``secretwire.adapters`` ships from the top-level ``adapters/`` folder; in an
 # editable install it is a second portion of this package on sys.path.
-__path__ = extend_path(__path__, __name__)
+__path__ = _extend_path(__path__, __name__)
 
 from ._version import __version__
 from .cache import CacheStats, SecretCache

@@ -9,7 +9,7 @@ is never mutated, and a substituted value is never parsed again.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from .errors import (
@@ -67,8 +67,28 @@ def format_location(path: Sequence[str | int]) -> str:
 
 @dataclass(slots=True)
 class _Site:
+    """A string in the tree that holds references (or a malformed one)."""
+
     path: tuple[str | int, ...]
-    template: Template
+    text: str
+    template: Template | None
+    syntax_error: ReferenceSyntaxError | None = None
+
+
+@dataclass(slots=True)
+class _Run:
+    """The state of one resolution: inputs, fetched results and what came out."""
+
+    source: str | None
+    lines: Mapping[str, int]
+    reveal: bool
+    fetched: Mapping[Key, Secret | ProviderError] = field(default_factory=dict)
+    failures: list[ResolutionFailure] = field(default_factory=list)
+    provenance: list[Provenance] = field(default_factory=list)
+
+    def where(self, location: str) -> str:
+        line = self.lines.get(location)
+        return f"{location} (line {line})" if line is not None else location
 
 
 class Resolver:
@@ -101,91 +121,83 @@ class Resolver:
     ) -> Resolution:
         """Resolve ``tree``. With ``reveal=False`` every reference is still fetched
         (so missing ones are reported) but replaced by :data:`MASK`."""
-        lines = lines or {}
+        run = _Run(source, lines or {}, reveal)
         sites: list[_Site] = []
-        failures: list[ResolutionFailure] = []
-        self._collect(tree, (), sites, failures, source, lines)
-        keys = list(dict.fromkeys(ref.key for site in sites for ref in site.template.references))
-        fetched = self._source.get_many(keys) if keys else {}
+        _collect(tree, (), sites)
+        keys = list(
+            dict.fromkeys(
+                ref.key for site in sites if site.template for ref in site.template.references
+            )
+        )
+        run.fetched = self._source.get_many(keys) if keys else {}
         rendered: dict[tuple[str | int, ...], str] = {}
-        provenance: list[Provenance] = []
         for site in sites:
-            location = format_location(site.path)
-            text = self._render(site, location, fetched, failures, provenance, lines, reveal)
+            text = _render(site, run)
             if text is not None:
                 rendered[site.path] = text
-        if failures:
-            raise ResolutionError(failures, source=source)
-        return Resolution(_rebuild(tree, (), rendered), tuple(provenance))
+        if run.failures:
+            raise ResolutionError(run.failures, source=source)
+        return Resolution(_rebuild(tree, (), rendered), tuple(run.provenance))
 
-    def _collect(
-        self,
-        node: Any,
-        path: tuple[str | int, ...],
-        sites: list[_Site],
-        failures: list[ResolutionFailure],
-        source: str | None,
-        lines: Mapping[str, int],
-    ) -> None:
-        if isinstance(node, str):
-            if not contains_reference(node):
-                return
-            try:
-                template = parse(node)
-            except ReferenceSyntaxError as err:
-                location = format_location(path)
-                located = err.located(source=source, line=lines.get(location))
-                failures.append(
-                    ResolutionFailure(location, _snippet(node, err.position), err.reason, located)
-                )
-                return
-            if not template.is_literal:
-                sites.append(_Site(path, template))
-        elif isinstance(node, Mapping):
-            for key, value in node.items():
-                self._collect(value, (*path, str(key)), sites, failures, source, lines)
-        elif isinstance(node, list | tuple):
-            for index, value in enumerate(node):
-                self._collect(value, (*path, index), sites, failures, source, lines)
 
-    def _render(
-        self,
-        site: _Site,
-        location: str,
-        fetched: Mapping[Key, Secret | ProviderError],
-        failures: list[ResolutionFailure],
-        provenance: list[Provenance],
-        lines: Mapping[str, int],
-        reveal: bool,
-    ) -> str | None:
-        ok = True
+def _collect(node: Any, path: tuple[str | int, ...], sites: list[_Site]) -> None:
+    """Find, in tree order, every string that holds a reference."""
+    if isinstance(node, str):
+        if not contains_reference(node):
+            return
+        try:
+            template = parse(node)
+        except ReferenceSyntaxError as err:
+            sites.append(_Site(path, node, None, err))
+            return
+        if not template.is_literal:
+            sites.append(_Site(path, node, template))
+    elif isinstance(node, Mapping):
+        for key, value in node.items():
+            _collect(value, (*path, str(key)), sites)
+    elif isinstance(node, list | tuple):
+        for index, value in enumerate(node):
+            _collect(value, (*path, index), sites)
 
-        def lookup(ref: Reference) -> str:
-            outcome = fetched.get(ref.key)
-            try:
-                value = _value_of(ref, outcome)
-                assert isinstance(outcome, Secret)  # noqa: S101 - _value_of checked it
-            except SecretNotFound as err:
-                if ref.default is not None:
-                    provenance.append(Provenance(location, ref.format(), None, None, True))
-                    return ref.default if reveal else MASK
-                return fail(ref, err)
-            except ProviderError as err:
-                return fail(ref, err)
-            provenance.append(Provenance(location, ref.format(), outcome.provider, outcome.version))
-            return value if reveal else MASK
 
-        def fail(ref: Reference, err: ProviderError) -> str:
-            nonlocal ok
-            ok = False
-            where = location
-            if location in lines:
-                where = f"{location} (line {lines[location]})"
-            failures.append(ResolutionFailure(where, ref.format(), reason_of(err), err))
-            return ""
+def _render(site: _Site, run: _Run) -> str | None:
+    """The site's text with references substituted, or None after recording failures."""
+    location = format_location(site.path)
+    if site.template is None:
+        err = site.syntax_error
+        assert err is not None  # noqa: S101 - a site has a template or an error
+        located = err.located(source=run.source, line=run.lines.get(location))
+        snippet = _snippet(site.text, err.position)
+        run.failures.append(ResolutionFailure(run.where(location), snippet, err.reason, located))
+        return None
+    ok = True
 
-        text = site.template.render(lookup)
-        return text if ok else None
+    def lookup(ref: Reference) -> str:
+        nonlocal ok
+        outcome = run.fetched.get(ref.key)
+        try:
+            value = _value_of(ref, outcome)
+        except SecretNotFound as err:
+            if ref.default is not None:
+                run.provenance.append(Provenance(location, ref.format(), None, None, True))
+                return ref.default if run.reveal else MASK
+            error: ProviderError = err
+        except ProviderError as err:
+            error = err
+        else:
+            assert isinstance(outcome, Secret)  # noqa: S101 - _value_of checked it
+            run.provenance.append(
+                Provenance(location, ref.format(), outcome.provider, outcome.version)
+            )
+            return value if run.reveal else MASK
+        ok = False
+        run.failures.append(
+            ResolutionFailure(run.where(location), ref.format(), reason_of(error), error)
+        )
+        return ""
+
+    text = site.template.render(lookup)
+    return text if ok else None
 
 
 def _value_of(ref: Reference, outcome: Secret | ProviderError | None) -> str:

@@ -91,7 +91,8 @@ def test_all_failures_reported_with_locations(provider: MemoryProvider) -> None:
         manager.resolve(config, source="app.yaml", lines={"database.url": 3})
     err = info.value
     locations = [f.location for f in err.failures]
-    assert locations == ["list[2]", "database.url (line 3)", "database.password", "list[1]"]
+    # tree order, syntax errors included
+    assert locations == ["database.url (line 3)", "database.password", "list[1]", "list[2]"]
     assert "not found" in str(err)
     assert "${secret:nope1}" in str(err)
     assert CANARY not in str(err)

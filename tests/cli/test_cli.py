@@ -1,0 +1,214 @@
+"""The CLI end to end on the encrypted local store, in-process and as a subprocess."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import stat
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from secretwire.cli import main, read_value
+from secretwire.testing import CANARY
+
+
+@pytest.fixture
+def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("SECRETWIRE_CONFIG", raising=False)
+    monkeypatch.delenv("SECRETWIRE_ENV", raising=False)
+    assert main(["init"]) == 0
+    return tmp_path
+
+
+def run(monkeypatch: pytest.MonkeyPatch, args: list[str], stdin: str = "") -> int:
+    monkeypatch.setattr(sys, "stdin", io.StringIO(stdin))
+    return main(args)
+
+
+def test_init_creates_files_and_refuses_to_overwrite(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    key = project / ".secretwire" / "dev.key"
+    assert (project / "secretwire.yaml").is_file()
+    assert stat.S_IMODE(key.stat().st_mode) == 0o600
+    assert (project / ".secretwire" / "dev.store").is_file()
+    assert ".secretwire/" in (project / ".gitignore").read_text().splitlines()
+    capsys.readouterr()
+    assert main(["init"]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("secretwire: error:") and "refusing to overwrite" in err
+    assert err.count("\n") == 1
+
+
+def test_set_get_list_versions_delete(
+    project: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert run(monkeypatch, ["set", "db/password"], "first\n") == 0
+    assert run(monkeypatch, ["set", "db/password"], "second\n") == 0
+    assert run(monkeypatch, ["set", "db/creds"], '{"user": "app"}') == 0
+    capsys.readouterr()
+    assert main(["get", "db/password"]) == 0
+    assert capsys.readouterr().out == "second"
+    assert main(["get", "db/password", "--version", "1"]) == 0
+    assert capsys.readouterr().out == "first"
+    assert main(["get", "db/creds#user"]) == 0
+    assert capsys.readouterr().out == "app"
+    assert main(["list", "db/"]) == 0
+    assert capsys.readouterr().out.split() == ["db/creds", "db/password"]
+    assert main(["versions", "db/password"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert [line.split("\t")[0] for line in lines] == ["2", "1"]
+    assert "(current)" in lines[0]
+    assert run(monkeypatch, ["delete", "db/password"]) == 1  # not a terminal, no --yes
+    assert "--yes" in capsys.readouterr().err
+    assert main(["delete", "db/password", "--yes"]) == 0
+    capsys.readouterr()
+    assert main(["get", "db/password"]) == 1
+    assert capsys.readouterr().err == (
+        "secretwire: error: not found: secret 'db/password' in provider 'file'\n"
+    )
+
+
+def test_empty_value_is_refused(
+    project: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert run(monkeypatch, ["set", "x"], "\n") == 1
+    assert "empty value" in capsys.readouterr().err
+    assert run(monkeypatch, ["set", "x", "--allow-empty"], "") == 0
+
+
+def test_hidden_prompt_asks_twice() -> None:
+    class Tty(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    answers = iter(["v", "v"])
+    assert read_value(Tty(), prompt=lambda _: next(answers)) == "v"
+    answers = iter(["v", "w"])
+    with pytest.raises(Exception, match="differ"):
+        read_value(Tty(), prompt=lambda _: next(answers))
+
+
+CONFIG = """\
+app:
+  token: ${secret:api/token}
+  dsn: postgres://u:$<secret:db/password>@h/db
+  missing_with_default: ${secret:nope:-fallback}
+  port: 5432
+"""
+
+
+def test_render_masks_unless_reveal(
+    project: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (project / "config.yaml").write_text(CONFIG)
+    run(monkeypatch, ["set", "api/token"], CANARY)
+    run(monkeypatch, ["set", "db/password"], "pw")
+    capsys.readouterr()
+    assert main(["render", "config.yaml"]) == 0
+    masked = capsys.readouterr().out
+    assert CANARY not in masked
+    assert yaml.safe_load(masked)["app"]["dsn"] == "postgres://u:**********@h/db"
+    assert main(["render", "--reveal", "--format", "json", "config.yaml"]) == 0
+    revealed = json.loads(capsys.readouterr().out)
+    assert revealed["app"] == {
+        "token": CANARY,
+        "dsn": "postgres://u:pw@h/db",
+        "missing_with_default": "fallback",
+        "port": 5432,
+    }
+
+
+def test_check_lists_missing_with_locations(
+    project: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (project / "config.yaml").write_text(CONFIG)
+    run(monkeypatch, ["set", "api/token"], CANARY)
+    capsys.readouterr()
+    assert main(["check", "config.yaml"]) == 1
+    out, err = capsys.readouterr()
+    assert out == ("config.yaml: app.dsn (line 3): $<secret:db/password>: not found\n")
+    assert CANARY not in out + err
+    run(monkeypatch, ["set", "db/password"], "pw")
+    capsys.readouterr()
+    assert main(["check", "config.yaml"]) == 0
+    assert "3 reference(s) resolvable" in capsys.readouterr().out
+
+
+def test_render_failure_is_one_line(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (project / "config.yaml").write_text("a: ${secret:x}\nb: ${secret:bad name}\n")
+    assert main(["render", "config.yaml"]) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1
+    assert "b (line 2)" in err or "config.yaml:2" in err
+    assert "a (line 1): ${secret:x}: not found" in err
+
+
+def test_health(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["health"]) == 0
+    assert capsys.readouterr().out.startswith("file (development): ok")
+
+
+def test_unknown_environment_is_one_clear_line(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["--env", "prod", "list"]) == 1
+    err = capsys.readouterr().err
+    assert "unknown environment 'prod'" in err
+    assert "secretwire.yaml" in err
+
+
+def test_canary_never_in_cli_output_except_get_and_reveal(
+    project: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (project / "config.yaml").write_text("k: ${secret:c}\nj: ${secret:c#field}\n")
+    run(monkeypatch, ["set", "c", "--metadata", "owner=me"], CANARY)
+    for args in (
+        ["list"],
+        ["versions", "c"],
+        ["render", "config.yaml"],
+        ["check", "config.yaml"],
+        ["get", "c#field"],
+        ["get", "c@99"],
+        ["health"],
+    ):
+        main(args)
+        out, err = capsys.readouterr()
+        assert CANARY not in out + err, args
+
+
+def test_module_entry_point_exit_code_and_no_traceback(project: Path) -> None:
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
+    result = subprocess.run(
+        [sys.executable, "-m", "secretwire", "get", "nope"],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=False,
+        cwd=project,
+    )
+    assert result.returncode == 1
+    assert result.stdout == ""
+    assert "Traceback" not in result.stderr
+    assert result.stderr.startswith("secretwire: error: not found")
+    debug = subprocess.run(
+        [sys.executable, "-m", "secretwire", "--debug", "get", "nope"],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=False,
+        cwd=project,
+    )
+    assert "Traceback" in debug.stderr
+
+
+def test_usage_error_exit_code(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as info:
+        main(["frobnicate"])
+    assert info.value.code == 2
