@@ -8,7 +8,6 @@ share between threads and usable as a context manager.
 from __future__ import annotations
 
 import builtins
-
 import logging
 import time
 from collections.abc import Callable, Mapping, Sequence

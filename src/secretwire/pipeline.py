@@ -16,7 +16,6 @@ next handler so a concrete layer overrides only what it cares about.
 from __future__ import annotations
 
 import builtins
-
 import logging
 import threading
 import time

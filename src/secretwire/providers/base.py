@@ -8,7 +8,6 @@ fallback live in the manager pipeline, once, not in providers.
 from __future__ import annotations
 
 import builtins
-
 import enum
 import json
 from abc import ABC, abstractmethod

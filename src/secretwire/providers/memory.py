@@ -8,7 +8,6 @@ counted in ``calls`` so tests can assert how often the backend was reached.
 from __future__ import annotations
 
 import builtins
-
 import threading
 from collections import Counter
 from collections.abc import Iterator, Mapping
