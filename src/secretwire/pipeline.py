@@ -172,16 +172,16 @@ class ProviderStage(Handler):
         self._seconds_max = 0.0
         self._has_batch = type(provider).get_many is not SecretProvider.get_many
 
-    def _call(self, operation: str, fn: Callable[[], object]) -> object:
+    def _call(self, operation: str, fn: Callable[[], object], subject: object = None) -> object:
         started = time.perf_counter()
-        failed = False
+        failed: BaseException | None = None
         try:
             return fn()
-        except SecretwireError:
-            failed = True
+        except SecretwireError as err:
+            failed = err
             raise
         except Exception as err:  # noqa: BLE001 - typed below, never swallowed
-            failed = True
+            failed = err
             wrapped = ProviderError(
                 f"provider {self.provider_name!r} failed unexpectedly in {operation}: "
                 f"{type(err).__name__}",
@@ -190,7 +190,19 @@ class ProviderStage(Handler):
             wrapped.original = err  # type: ignore[attr-defined]
             raise wrapped from None
         finally:
-            self._record(operation, time.perf_counter() - started, failed)
+            seconds = time.perf_counter() - started
+            self._record(operation, seconds, failed is not None)
+            if logger.isEnabledFor(logging.DEBUG):
+                # Names and outcomes only: values never reach a log record.
+                outcome = "ok" if failed is None else type(failed).__name__
+                logger.debug(
+                    "%s.%s %r: %s in %.2f ms",
+                    self.provider_name,
+                    operation,
+                    subject,
+                    outcome,
+                    seconds * 1000,
+                )
 
     def _record(self, operation: str, seconds: float, failed: bool) -> None:
         with self._lock:
@@ -210,7 +222,7 @@ class ProviderStage(Handler):
             )
 
     def get(self, name: str, *, version: str | None = None) -> Secret:
-        result = self._call("get", lambda: self.provider.get(name, version=version))
+        result = self._call("get", lambda: self.provider.get(name, version=version), name)
         assert isinstance(result, Secret)  # noqa: S101 - provider contract
         return result
 
@@ -218,7 +230,7 @@ class ProviderStage(Handler):
         if not keys:
             return {}
         if self._has_batch:
-            batch = self._call("get_many", lambda: self.provider.get_many(keys))
+            batch = self._call("get_many", lambda: self.provider.get_many(keys), len(keys))
             assert isinstance(batch, dict)  # noqa: S101 - provider contract
             return batch
         if len(keys) == 1 or self.max_workers == 1:
@@ -247,20 +259,21 @@ class ProviderStage(Handler):
             lambda: self.provider.set(
                 name, value, metadata=metadata, tags=tags, expires_at=expires_at
             ),
+            name,
         )
         assert isinstance(result, SecretVersion)  # noqa: S101 - provider contract
         return result
 
     def delete(self, name: str) -> None:
-        self._call("delete", lambda: self.provider.delete(name))
+        self._call("delete", lambda: self.provider.delete(name), name)
 
     def list(self, prefix: str = "") -> builtins.list[str]:
-        result = self._call("list", lambda: list(self.provider.list(prefix)))
+        result = self._call("list", lambda: list(self.provider.list(prefix)), prefix)
         assert isinstance(result, list)  # noqa: S101
         return result
 
     def versions(self, name: str) -> builtins.list[SecretVersion]:
-        result = self._call("versions", lambda: self.provider.versions(name))
+        result = self._call("versions", lambda: self.provider.versions(name), name)
         assert isinstance(result, list)  # noqa: S101
         return result
 

@@ -150,7 +150,8 @@ def _collect(node: Any, path: tuple[str | int, ...], sites: list[_Site]) -> None
         except ReferenceSyntaxError as err:
             sites.append(_Site(path, node, None, err))
             return
-        if not template.is_literal:
+        # A literal template still matters when it held escapes ($${secret:...}).
+        if not (template.is_literal and template.parts == (node,)):
             sites.append(_Site(path, node, template))
     elif isinstance(node, Mapping):
         for key, value in node.items():

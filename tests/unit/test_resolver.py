@@ -113,3 +113,12 @@ def test_keys_are_not_resolved_and_non_strings_pass_through(provider: MemoryProv
     tree = {"${secret:db/password}": 1, "n": None, "f": 1.5}
     with SecretManager(provider) as manager:
         assert manager.resolve(tree) == tree
+
+
+def test_escaped_references_become_literal_text(provider: MemoryProvider) -> None:
+    with SecretManager(provider) as manager:
+        assert manager.resolve({"a": "$${secret:db/password}", "b": "$$x"}) == {
+            "a": "${secret:db/password}",
+            "b": "$$x",
+        }
+    assert provider.calls["get"] == 0
