@@ -5,11 +5,8 @@ pydantic-settings, dynaconf and OmegaConf live in ``secretwire.adapters`` and us
 only these names.
 """
 
-from pkgutil import extend_path as _extend_path
-
-# ``secretwire.adapters`` ships from the top-level ``adapters/`` folder; in an
-# editable install it is a second portion of this package on sys.path.
-__path__ = _extend_path(__path__, __name__)
+import os as _os
+import sys as _sys
 
 from ._version import __version__
 from .cache import CacheStats, SecretCache
@@ -123,3 +120,16 @@ __all__ = [
     "register_provider",
     "unregister_provider",
 ]
+
+
+# ``secretwire.adapters`` ships from the top-level ``adapters/`` folder; in an
+# editable install that folder is a second portion of this package on sys.path.
+# (What pkgutil.extend_path does, without its import cost.)
+def _add_adapter_portions() -> None:
+    for entry in _sys.path:
+        portion = _os.path.join(entry or _os.curdir, __name__)
+        if portion not in __path__ and _os.path.isdir(_os.path.join(portion, "adapters")):
+            __path__.append(portion)
+
+
+_add_adapter_portions()

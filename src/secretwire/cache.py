@@ -117,7 +117,10 @@ class SecretCache(Generic[K, V]):
             return value
 
     def get_or_load(self, key: K, loader: Callable[[], V]) -> V:
-        entry = self.begin(key)
+        value = self.peek(key)  # the hot path: one lock, one lookup, no allocation
+        if value is not None:
+            return value
+        entry = self.begin(key)  # re-checks under the lock: the value may have just landed
         if entry.value is not None:
             return entry.value
         if not entry.leader:

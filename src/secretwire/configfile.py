@@ -10,17 +10,15 @@ import json
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
-
-import yaml
+from typing import TYPE_CHECKING, Any
 
 from .errors import ConfigError
 from .resolver import format_location
 
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover - exercised on 3.10 only
-    import tomli as tomllib
+if TYPE_CHECKING:
+    import yaml
+
+# yaml and tomllib are imported on first use: ``import secretwire`` stays cheap.
 
 __all__ = ["ConfigFile", "dump_config", "load_config"]
 
@@ -56,13 +54,23 @@ def load_config(path: str | Path, *, format: str | None = None) -> ConfigFile:
             raise ConfigError(
                 f"invalid JSON: {err.msg}", source=str(file), key=f"line {err.lineno}"
             ) from None
+    return ConfigFile(str(file), fmt, parse_toml(text, str(file)))
+
+
+def parse_toml(text: str, source: str) -> dict[str, Any]:
+    if sys.version_info >= (3, 11):
+        import tomllib  # noqa: PLC0415
+    else:  # pragma: no cover - exercised on 3.10 only
+        import tomli as tomllib  # noqa: PLC0415
     try:
-        return ConfigFile(str(file), fmt, tomllib.loads(text))
+        return tomllib.loads(text)
     except tomllib.TOMLDecodeError as err:
-        raise ConfigError(f"invalid TOML: {err}", source=str(file)) from None
+        raise ConfigError(f"invalid TOML: {err}", source=source) from None
 
 
 def _load_yaml(text: str, source: str) -> ConfigFile:
+    import yaml  # noqa: PLC0415
+
     loader = yaml.SafeLoader(text)
     try:
         node = loader.get_single_node()
@@ -81,6 +89,8 @@ def _load_yaml(text: str, source: str) -> ConfigFile:
 
 
 def _record_lines(node: yaml.Node, path: tuple[str | int, ...], lines: dict[str, int]) -> None:
+    import yaml  # noqa: PLC0415 - already loaded by _load_yaml
+
     if isinstance(node, yaml.ScalarNode):
         lines[format_location(path)] = node.start_mark.line + 1
     elif isinstance(node, yaml.MappingNode):
@@ -96,4 +106,6 @@ def dump_config(data: Any, format: str) -> str:
     """Serialise ``data`` as YAML or JSON for ``secretwire render``."""
     if format == "json":
         return json.dumps(data, indent=2, ensure_ascii=False, default=str) + "\n"
+    import yaml  # noqa: PLC0415
+
     return yaml.safe_dump(data, sort_keys=False, allow_unicode=True, default_flow_style=False)

@@ -21,7 +21,6 @@ import threading
 import time
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -235,6 +234,8 @@ class ProviderStage(Handler):
             return batch
         if len(keys) == 1 or self.max_workers == 1:
             return {key: self._get_or_error(key) for key in keys}
+        from concurrent.futures import ThreadPoolExecutor  # noqa: PLC0415 - ~10 ms, rarely needed
+
         workers = min(self.max_workers, len(keys))
         with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="secretwire") as pool:
             return dict(zip(keys, pool.map(self._get_or_error, keys), strict=True))

@@ -28,23 +28,16 @@ from __future__ import annotations
 
 import os
 import re
-import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
+from .configfile import load_config, parse_toml
 from .errors import ConfigError, ResolutionError
 from .manager import SecretManager
 from .providers import get_provider_class, is_known_provider
 from .providers.base import SecretProvider
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover - exercised on 3.10 only
-    import tomli as tomllib
 
 __all__ = [
     "CONFIG_ENV_VAR",
@@ -217,10 +210,10 @@ def find_settings_file(start: Path | None = None) -> Path | None:
 
 def _pyproject_section(path: Path) -> Mapping[str, Any] | None:
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, tomllib.TOMLDecodeError) as err:
-        raise ConfigError(f"cannot read: {err}", source=str(path)) from err
-    section = data.get("tool", {}).get("secretwire")
+        text = path.read_text(encoding="utf-8")
+    except OSError as err:
+        raise ConfigError(f"cannot read: {err.strerror or err}", source=str(path)) from None
+    section = parse_toml(text, str(path)).get("tool", {}).get("secretwire")
     return section if isinstance(section, Mapping) else None
 
 
@@ -239,16 +232,7 @@ def load_settings(path: str | Path | None = None, *, start: Path | None = None) 
             raise ConfigError("no [tool.secretwire] table", source=source)
         data: Any = section
     else:
-        try:
-            data = yaml.safe_load(found.read_text(encoding="utf-8"))
-        except OSError as err:
-            raise ConfigError(f"cannot read: {err.strerror or err}", source=source) from err
-        except yaml.YAMLError as err:
-            mark = getattr(err, "problem_mark", None)
-            where = f"line {mark.line + 1}" if mark is not None else None
-            raise ConfigError(
-                f"invalid YAML: {getattr(err, 'problem', err)}", source=source, key=where
-            ) from None
+        data = load_config(found, format="yaml").data
     return parse_settings(data, source=source, base_dir=found.resolve().parent)
 
 

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import importlib
 import threading
-from importlib.metadata import entry_points
 
 from ..errors import ConfigError
 from .base import Capabilities, Health, HealthStatus, Secret, SecretProvider, SecretVersion
@@ -58,6 +57,10 @@ def unregister_provider(name: str) -> None:
 
 
 def _entry_point_targets() -> dict[str, str]:
+    # Imported here: importlib.metadata costs ~20 ms and is needed only for names
+    # that are not built in or registered.
+    from importlib.metadata import entry_points  # noqa: PLC0415
+
     return {ep.name: ep.value for ep in entry_points(group=ENTRY_POINT_GROUP)}
 
 
