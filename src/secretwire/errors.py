@@ -142,6 +142,9 @@ class ProviderError(SecretwireError):
     """Base of errors that describe an outcome at a secret backend."""
 
     kind = "provider error"
+    #: For an unexpected exception a provider raised: the original, kept off the
+    #: chain (its text could hold a value); ``secretwire --debug`` shows it.
+    original: BaseException | None = None
 
     def __init__(
         self,

@@ -186,7 +186,7 @@ class ProviderStage(Handler):
                 f"{type(err).__name__}",
                 provider=self.provider_name,
             )
-            wrapped.original = err  # type: ignore[attr-defined]
+            wrapped.original = err
             raise wrapped from None
         finally:
             seconds = time.perf_counter() - started

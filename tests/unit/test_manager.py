@@ -188,6 +188,7 @@ def test_fake_provider_foreign_exception_is_wrapped_without_its_text() -> None:
     assert CANARY not in str(info.value)
     assert info.value.__cause__ is None
     assert "RuntimeError" in str(info.value)
+    assert isinstance(info.value.original, RuntimeError)  # kept for --debug, off the chain
 
 
 class DenyingProvider(MemoryProvider):

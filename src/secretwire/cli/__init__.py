@@ -102,6 +102,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SecretwireError as err:
         if args.debug:
             traceback.print_exc()
+            original = getattr(err, "original", None)
+            if original is not None:
+                traceback.print_exception(original)
         print(f"secretwire: error: {_one_line(err)}", file=sys.stderr)
         return EXIT_ERROR
     except Exception as err:  # noqa: BLE001 - last resort, reported without its text
