@@ -48,6 +48,7 @@ from .providers.base import (
 from .references import (
     Reference,
     Template,
+    as_reference,
     contains_reference,
     escape,
     find_references,
@@ -106,6 +107,7 @@ __all__ = [
     "Template",
     "UnsupportedOperation",
     "__version__",
+    "as_reference",
     "available_providers",
     "contains_reference",
     "dump_config",

@@ -21,7 +21,7 @@ from .cache import CacheStats, SecretCache
 from .errors import ProviderError, SecretNotFound, SecretwireError
 from .pipeline import BackendStats, CacheLayer, Handler, Key, LayerFactory, ProviderStage
 from .providers.base import Health, Secret, SecretProvider, SecretVersion
-from .references import parse_reference
+from .references import Reference, as_reference
 from .resolver import Resolution, Resolver
 from .values import SecretValue
 
@@ -127,11 +127,13 @@ class SecretManager:
         self._check_open()
         return self._pipeline.get_many(list(dict.fromkeys(keys)))
 
-    def value(self, reference: str) -> SecretValue:
-        """The value one reference names: ``"${secret:db/creds#user}"`` or a bare
-        name such as ``"db/password"``. The default, if any, applies on not-found."""
-        text = reference if reference.startswith("$") else "${secret:" + reference + "}"
-        ref = parse_reference(text)
+    def value(self, reference: str | Reference) -> SecretValue:
+        """The value one reference names: ``"${secret:db/creds#user}"``, the same
+        without the wrapper (``"db/creds#user@2"``), or a :class:`Reference`.
+
+        The reference's default, if any, applies only when the secret is not found.
+        """
+        ref = as_reference(reference)
         outcome = self.get_many([ref.key])[ref.key]
         try:
             if isinstance(outcome, ProviderError):

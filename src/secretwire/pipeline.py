@@ -45,6 +45,27 @@ Key = tuple[str, str | None]
 Results = dict[Key, Secret | ProviderError]
 
 
+def fetch_each(get: Callable[..., Secret], keys: Sequence[Key], *, max_workers: int = 8) -> Results:
+    """Call ``get(name, version=...)`` for every key, concurrently (bounded).
+
+    Each key maps to its secret or to the :class:`ProviderError` it raised.
+    """
+
+    def one(key: Key) -> Secret | ProviderError:
+        try:
+            return get(key[0], version=key[1])
+        except ProviderError as err:
+            return err
+
+    if len(keys) <= 1 or max_workers == 1:
+        return {key: one(key) for key in keys}
+    from concurrent.futures import ThreadPoolExecutor  # noqa: PLC0415 - ~10 ms, rarely needed
+
+    workers = min(max_workers, len(keys))
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="secretwire") as pool:
+        return dict(zip(keys, pool.map(one, keys), strict=True))
+
+
 class Handler(ABC):
     """One stage of the pipeline. The operations mirror :class:`SecretProvider`."""
 
@@ -92,7 +113,13 @@ class Handler(ABC):
 
 
 class Layer(Handler):
-    """A handler that forwards every operation to ``inner`` unless overridden."""
+    """A handler that forwards every operation to ``inner`` unless overridden.
+
+    A layer that overrides :meth:`get` but not :meth:`get_many` still sees every
+    key of a batch (``resolve`` and ``value`` read in batches): the inherited
+    ``get_many`` then sends each key through the layer's ``get``. Override
+    ``get_many`` as well to handle a batch at once.
+    """
 
     def __init__(self, inner: Handler) -> None:
         self.inner = inner
@@ -102,7 +129,9 @@ class Layer(Handler):
         return self.inner.get(name, version=version)
 
     def get_many(self, keys: Sequence[Key]) -> Results:
-        return self.inner.get_many(keys)
+        if type(self).get is Layer.get:
+            return self.inner.get_many(keys)
+        return fetch_each(self.get, keys)
 
     def set(
         self,
@@ -232,19 +261,7 @@ class ProviderStage(Handler):
             batch = self._call("get_many", lambda: self.provider.get_many(keys), len(keys))
             assert isinstance(batch, dict)  # noqa: S101 - provider contract
             return batch
-        if len(keys) == 1 or self.max_workers == 1:
-            return {key: self._get_or_error(key) for key in keys}
-        from concurrent.futures import ThreadPoolExecutor  # noqa: PLC0415 - ~10 ms, rarely needed
-
-        workers = min(self.max_workers, len(keys))
-        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="secretwire") as pool:
-            return dict(zip(keys, pool.map(self._get_or_error, keys), strict=True))
-
-    def _get_or_error(self, key: Key) -> Secret | ProviderError:
-        try:
-            return self.get(key[0], version=key[1])
-        except ProviderError as err:
-            return err
+        return fetch_each(self.get, keys, max_workers=self.max_workers)
 
     def set(
         self,

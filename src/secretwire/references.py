@@ -32,6 +32,7 @@ from .errors import ReferenceSyntaxError
 __all__ = [
     "Reference",
     "Template",
+    "as_reference",
     "contains_reference",
     "escape",
     "find_references",
@@ -304,6 +305,24 @@ def parse_reference(text: str) -> Reference:
     occurrence = template.parts[0]
     assert isinstance(occurrence, Occurrence)  # noqa: S101 - guaranteed by is_single_reference
     return occurrence.reference
+
+
+_BARE_WRAP = "${" + _PREFIX
+
+
+def as_reference(text: str | Reference) -> Reference:
+    """A :class:`Reference` from a reference's text, or from its bare form
+    ``name#field@version:-default`` (what a CLI argument or a resolver argument
+    holds). Errors report positions in ``text`` as given."""
+    if isinstance(text, Reference):
+        return text
+    if text.startswith("$"):
+        return parse_reference(text)
+    try:
+        return parse_reference(_BARE_WRAP + text + "}")
+    except ReferenceSyntaxError as err:
+        position = min(max(err.position - len(_BARE_WRAP), 0), len(text))
+        raise ReferenceSyntaxError(err.reason, text=text, position=position) from None
 
 
 def find_references(text: str) -> Iterator[Occurrence]:

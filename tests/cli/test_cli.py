@@ -212,3 +212,17 @@ def test_usage_error_exit_code(capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as info:
         main(["frobnicate"])
     assert info.value.code == 2
+
+
+def test_get_version_flag_with_a_default(
+    project: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    run(monkeypatch, ["set", "p"], "one")
+    run(monkeypatch, ["set", "p"], "two")
+    capsys.readouterr()
+    assert main(["get", "p:-dflt", "--version", "1"]) == 0
+    assert capsys.readouterr().out == "one"
+    assert main(["get", "nope:-dflt", "--version", "1"]) == 0
+    assert capsys.readouterr().out == "dflt"
+    assert main(["get", "p@1", "--version", "1"]) == 1
+    assert "either with @" in capsys.readouterr().err

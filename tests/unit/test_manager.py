@@ -12,6 +12,7 @@ from secretwire import (
     Handler,
     Layer,
     ProviderError,
+    ResolutionError,
     Secret,
     SecretManager,
     SecretNotFound,
@@ -223,3 +224,18 @@ def test_repr_names_no_values(manager: SecretManager) -> None:
     manager.get("db/password")
     assert "pw-1" not in repr(manager)
     assert "pw-1" not in repr(manager.metrics())
+
+
+def test_layer_overriding_only_get_also_guards_batches(memory: MemoryProvider) -> None:
+    class DenyAll(Layer):
+        def get(self, name: str, *, version: str | None = None) -> Secret:
+            raise AccessDenied(name=name, provider="rbac")
+
+    with SecretManager(memory, before_cache=[DenyAll]) as manager:
+        with pytest.raises(AccessDenied):
+            manager.get("db/password")
+        with pytest.raises(AccessDenied):
+            manager.value("db/password")
+        with pytest.raises(ResolutionError, match="access denied"):
+            manager.resolve({"a": "${secret:db/password}", "b": "${secret:db/creds#user}"})
+    assert memory.calls["get"] == 0

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from itertools import zip_longest
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from secretwire import Reference, ReferenceSyntaxError, escape, parse, parse_reference
-from secretwire.references import Occurrence, find_references
+from secretwire.references import Occurrence, _escape, find_references
 
 
 def refs(text: str) -> list[Reference]:
@@ -152,7 +154,12 @@ def test_reference_format_parse_round_trip(ref: Reference) -> None:
 
 @given(st.lists(st.one_of(st.text(max_size=15), references), max_size=6))
 def test_template_format_parse_round_trip(pieces: list[str | Reference]) -> None:
-    text = "".join(escape(p) if isinstance(p, str) else p.format() for p in pieces)
+    text = "".join(
+        _escape(p, before_reference=isinstance(nxt, Reference))
+        if isinstance(p, str)
+        else p.format()
+        for p, nxt in zip_longest(pieces, pieces[1:])
+    )
     template = parse(text)
     assert parse(template.format()) == parse(text)
     expected = "".join(p if isinstance(p, str) else f"<{p.name}>" for p in pieces)
@@ -188,3 +195,16 @@ def test_hostile_input_of_megabytes_parses(unit: str) -> None:
         assert 0 <= err.position <= len(text)
     else:
         assert template.source == text
+
+
+def test_as_reference_accepts_bare_form_and_reports_user_positions() -> None:
+    from secretwire import as_reference
+
+    assert as_reference("db/creds#user@2:-x") == Reference("db/creds", "user", "2", "x")
+    assert as_reference("${secret:a}") == Reference("a")
+    ref = Reference("a")
+    assert as_reference(ref) is ref
+    with pytest.raises(ReferenceSyntaxError) as info:
+        as_reference("a b")
+    assert info.value.position == 1
+    assert info.value.text == "a b"

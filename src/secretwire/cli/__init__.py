@@ -7,6 +7,7 @@ Errors are one line on stderr and a non-zero exit code; never a traceback unless
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import getpass
 import sys
 import traceback
@@ -18,6 +19,7 @@ from .._version import __version__
 from ..configfile import dump_config, load_config
 from ..errors import ConfigError, ResolutionError, SecretwireError
 from ..manager import SecretManager
+from ..references import as_reference
 from ..settings import load_settings
 from .init import init_project
 
@@ -174,16 +176,13 @@ def cmd_set(args: argparse.Namespace) -> int:
 
 
 def cmd_get(args: argparse.Namespace) -> int:
-    name: str = args.name
+    ref = as_reference(args.name)
     if args.secret_version:
-        if "@" in name:
+        if ref.version is not None:
             raise ConfigError("give the version either with @ in the name or with --version")
-        head, sep, field = name.partition("#")
-        name = (
-            f"{head}@{args.secret_version}" if not sep else f"{head}#{field}@{args.secret_version}"
-        )
+        ref = dataclasses.replace(ref, version=args.secret_version)
     with _manager(args) as manager:
-        value = manager.value(name).reveal()
+        value = manager.value(ref).reveal()
     sys.stdout.write(value + ("\n" if sys.stdout.isatty() else ""))
     return EXIT_OK
 
