@@ -77,8 +77,8 @@ def _rebuild(cls: type[SecretwireError], state: dict[str, object]) -> Secretwire
 class ReferenceSyntaxError(SecretwireError, ValueError):
     """A ``${secret:...}`` / ``$<secret:...>`` reference is malformed.
 
-    ``position`` is the 0-based offset in ``text``; ``source``, ``line`` and
-    ``column`` (1-based) are filled in when the text came from a file.
+    ``position`` is the 0-based offset in ``text``; ``source`` and ``line``
+    (1-based) are filled in when the text came from a file.
     """
 
     def __init__(
@@ -89,14 +89,12 @@ class ReferenceSyntaxError(SecretwireError, ValueError):
         position: int,
         source: str | None = None,
         line: int | None = None,
-        column: int | None = None,
     ) -> None:
         self.reason = reason
         self.text = text
         self.position = position
         self.source = source
         self.line = line
-        self.column = column
         super().__init__(self._format())
 
     def _format(self) -> str:
@@ -105,13 +103,11 @@ class ReferenceSyntaxError(SecretwireError, ValueError):
             where.append(self.source)
         if self.line is not None:
             where.append(str(self.line))
-            if self.column is not None:
-                where.append(str(self.column))
         prefix = ":".join(where) + ": " if where else ""
         return f"{prefix}{self.reason} at position {self.position}"
 
     def located(
-        self, *, source: str | None = None, line: int | None = None, column: int | None = None
+        self, *, source: str | None = None, line: int | None = None
     ) -> ReferenceSyntaxError:
         """Return a copy that also names the file and line the text came from."""
         return ReferenceSyntaxError(
@@ -120,7 +116,6 @@ class ReferenceSyntaxError(SecretwireError, ValueError):
             position=self.position,
             source=source if source is not None else self.source,
             line=line if line is not None else self.line,
-            column=column if column is not None else self.column,
         )
 
 

@@ -97,6 +97,7 @@ class SecretManager:
         *,
         environment: str | None = None,
         start: Path | None = None,
+        **overrides: Any,
     ) -> SecretManager:
         """Build the manager for the current environment from a settings file.
 
@@ -104,11 +105,12 @@ class SecretManager:
         / ``pyproject.toml`` with ``[tool.secretwire]`` from ``start`` upwards. The
         environment is ``environment``, else the variable the settings name
         (``SECRETWIRE_ENV`` by default), else the settings' ``default_environment``.
+        ``overrides`` go to the constructor (``before_cache=[...]``, ``timer=...``).
         """
         from .settings import load_settings  # noqa: PLC0415 - settings imports this module
 
         settings = load_settings(path, start=start)
-        return settings.manager(environment)
+        return settings.manager(environment, **overrides)
 
     # -- reads -----------------------------------------------------------------
     def get(self, name: str, *, version: str | None = None) -> Secret:
@@ -214,6 +216,7 @@ class SecretManager:
     # -- health and metrics ----------------------------------------------------
     def health(self) -> Health:
         """Check the provider; never raises for a backend problem."""
+        self._check_open()
         return self._pipeline.health()
 
     def metrics(self) -> Metrics:

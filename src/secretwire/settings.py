@@ -13,7 +13,7 @@
         provider: env
         options: {prefix: APP_SECRET_}
       production:
-        provider: vault
+        provider: vault                # (with the vault extra)
         bootstrap: ci                  # ${secret:...} in options resolve through "ci"
         options:
           url: ${env:VAULT_ADDR}
@@ -38,6 +38,7 @@ from .errors import ConfigError, ResolutionError
 from .manager import SecretManager
 from .providers import get_provider_class, is_known_provider
 from .providers.base import SecretProvider
+from .references import escape
 
 __all__ = [
     "CONFIG_ENV_VAR",
@@ -139,7 +140,12 @@ class Settings:
             raise ConfigError(f"bootstrap cycle: {cycle}", source=self.source, key="environments")
         env = self.environments[name]
         key = f"environments.{name}"
-        options = _expand_env(env.options, self.source, f"{key}.options")
+        # With a bootstrap, substituted variable values are escaped so the
+        # reference pass that follows takes them as text: nothing substituted is
+        # ever parsed again.
+        options = _expand_env(
+            env.options, self.source, f"{key}.options", escaped=env.bootstrap is not None
+        )
         if env.bootstrap is not None:
             options = self._bootstrap(env, options, (*chain, name))
         cls = get_provider_class(env.provider)
@@ -168,7 +174,7 @@ class Settings:
         return resolved
 
 
-def _expand_env(node: Any, source: str, key: str) -> Any:
+def _expand_env(node: Any, source: str, key: str, *, escaped: bool) -> Any:
     """Replace ``${env:VAR}`` / ``${env:VAR:-default}`` in option strings."""
     if isinstance(node, str):
 
@@ -180,14 +186,14 @@ def _expand_env(node: Any, source: str, key: str) -> Any:
                     raise ConfigError(
                         f"environment variable {var} is not set", source=source, key=key
                     )
-                return default
-            return value
+                value = default
+            return escape(value) if escaped else value
 
         return _ENV_PATTERN.sub(repl, node)
     if isinstance(node, Mapping):
-        return {k: _expand_env(v, source, f"{key}.{k}") for k, v in node.items()}
+        return {k: _expand_env(v, source, f"{key}.{k}", escaped=escaped) for k, v in node.items()}
     if isinstance(node, list):
-        return [_expand_env(v, source, f"{key}[{i}]") for i, v in enumerate(node)]
+        return [_expand_env(v, source, f"{key}[{i}]", escaped=escaped) for i, v in enumerate(node)]
     return node
 
 
@@ -213,6 +219,8 @@ def _pyproject_section(path: Path) -> Mapping[str, Any] | None:
         text = path.read_text(encoding="utf-8")
     except OSError as err:
         raise ConfigError(f"cannot read: {err.strerror or err}", source=str(path)) from None
+    if "secretwire" not in text:
+        return None  # not ours: do not fail on another tool's broken pyproject
     section = parse_toml(text, str(path)).get("tool", {}).get("secretwire")
     return section if isinstance(section, Mapping) else None
 
@@ -257,7 +265,9 @@ def parse_settings(data: Any, *, source: str, base_dir: Path) -> Settings:
                 f"unknown provider {provider!r}", source=source, key=f"{key}.provider"
             )
         bootstrap = spec.get("bootstrap")
-        if bootstrap is not None and (not isinstance(bootstrap, str) or bootstrap not in raw_envs):
+        if bootstrap is not None and (
+            not isinstance(bootstrap, str) or bootstrap not in raw_envs or bootstrap == name
+        ):
             raise ConfigError(
                 f"bootstrap must name another environment, got {bootstrap!r}",
                 source=source,

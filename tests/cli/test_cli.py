@@ -226,3 +226,10 @@ def test_get_version_flag_with_a_default(
     assert capsys.readouterr().out == "dflt"
     assert main(["get", "p@1", "--version", "1"]) == 1
     assert "either with @" in capsys.readouterr().err
+
+
+def test_check_counts_defaults_apart(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (project / "config.yaml").write_text("a: ${secret:nope:-x}\n")
+    capsys.readouterr()
+    assert main(["check", "config.yaml"]) == 0
+    assert "1 by their default" in capsys.readouterr().out

@@ -186,3 +186,30 @@ def test_file_provider_paths_are_relative_to_the_settings_file(tmp_path: Path) -
     with load_settings(path).manager() as manager:
         manager.set("a", "b")
     assert (tmp_path / "store" / "dev.store").exists()
+
+
+def test_env_values_are_not_parsed_as_references_during_bootstrap(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("CI_SECRET_PROD_DB_PASSWORD", "pw")
+    monkeypatch.setenv("REGION", "${secret:prod/db-password}")  # hostile variable value
+    settings = load_settings(write(tmp_path, SETTINGS))
+    with settings.manager("production") as manager:
+        assert manager.get("region").reveal() == "${secret:prod/db-password}"
+
+
+def test_bootstrap_on_itself_is_rejected_at_load(tmp_path: Path) -> None:
+    path = write(tmp_path, "environments: {dev: {provider: env, bootstrap: dev}}")
+    with pytest.raises(ConfigError, match=r"environments\.dev\.bootstrap"):
+        load_settings(path)
+
+
+def test_unrelated_broken_pyproject_is_skipped(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("SECRETWIRE_CONFIG", raising=False)
+    write(tmp_path, "environments: {dev: {provider: env}}")
+    inner = tmp_path / "pkg"
+    inner.mkdir()
+    write(inner, "[tool.other\nbroken = ", "pyproject.toml")
+    assert load_settings(start=inner).source == str(tmp_path / "secretwire.yaml")

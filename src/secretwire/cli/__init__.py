@@ -240,7 +240,10 @@ def cmd_check(args: argparse.Namespace) -> int:
                 print(f"{config.path}: {failure}")
             print(f"{len(err.failures)} reference(s) failed", file=sys.stderr)
             return EXIT_ERROR
-    print(f"ok: {len(resolution.provenance)} reference(s) resolvable in {config.path}")
+    total = len(resolution.provenance)
+    defaulted = sum(item.defaulted for item in resolution.provenance)
+    note = f" ({defaulted} by their default: the secret does not exist)" if defaulted else ""
+    print(f"ok: {total} reference(s) resolvable in {config.path}{note}")
     return EXIT_OK
 
 

@@ -78,8 +78,8 @@ def is_known_provider(name: str) -> bool:
 def get_provider_class(name: str) -> type[SecretProvider]:
     """The provider class registered as ``name``; imports it on first use.
 
-    Raises :class:`ConfigError` for an unknown name, and an ``ImportError`` that
-    names the extra to install when the provider's SDK is missing.
+    Raises :class:`ConfigError` for an unknown name. A provider whose SDK is an
+    optional extra imports it lazily and raises an ``ImportError`` naming the extra.
     """
     with _lock:
         target: type[SecretProvider] | str | None = _registered.get(name)

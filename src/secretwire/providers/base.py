@@ -196,7 +196,8 @@ class SecretProvider(ABC):
 
     # -- lifecycle -------------------------------------------------------------
     def health(self) -> Health:
-        """Check the backend. The default tries a harmless read."""
+        """Check the backend. The default reports OK without contacting anything;
+        providers with a backend override it (the manager times the call)."""
         return Health(self.name, HealthStatus.OK)
 
     def close(self) -> None:  # noqa: B027 - optional hook, deliberately empty by default
