@@ -264,11 +264,18 @@ class ResolutionError(SecretwireError):
     def __init__(self, failures: Sequence[ResolutionFailure], *, source: str | None = None) -> None:
         self.failures = tuple(failures)
         self.source = source
-        head = f"{len(self.failures)} secret reference(s) could not be resolved"
-        if source:
-            head += f" in {source}"
-        lines = [head + ":"] + [f"  {failure}" for failure in self.failures]
+        lines = [self.headline + ":"] + [f"  {failure}" for failure in self.failures]
         super().__init__("\n".join(lines))
+
+    @property
+    def headline(self) -> str:
+        """``N secret reference(s) could not be resolved [in FILE]``."""
+        head = f"{len(self.failures)} secret reference(s) could not be resolved"
+        return f"{head} in {self.source}" if self.source else head
+
+    def one_line(self) -> str:
+        """The whole error on one line (for a CLI's stderr)."""
+        return self.headline + ": " + "; ".join(str(f) for f in self.failures)
 
 
 def reason_of(error: BaseException) -> str:

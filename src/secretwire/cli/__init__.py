@@ -123,10 +123,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _one_line(err: SecretwireError) -> str:
     if isinstance(err, ResolutionError):
-        head = f"{len(err.failures)} reference(s) could not be resolved"
-        if err.source:
-            head += f" in {err.source}"
-        return head + ": " + "; ".join(str(f) for f in err.failures)
+        return err.one_line()
     return " ".join(str(err).split())
 
 

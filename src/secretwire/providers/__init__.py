@@ -72,7 +72,11 @@ def available_providers() -> list[str]:
 
 
 def is_known_provider(name: str) -> bool:
-    return name in available_providers()
+    """Whether ``name`` can be used; entry points are scanned only for other names."""
+    with _lock:
+        if name in _registered or name in _BUILTIN:
+            return True
+    return name in _entry_point_targets()
 
 
 def get_provider_class(name: str) -> type[SecretProvider]:

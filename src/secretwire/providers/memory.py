@@ -101,7 +101,7 @@ class MemoryProvider(SecretProvider):
             self.calls["set"] += 1
             versions = self._data.setdefault(name, [])
             version = _Version(
-                id=str(len(versions) + 1) if not versions else str(int(versions[-1].id) + 1),
+                id=str(int(versions[-1].id) + 1) if versions else "1",
                 value=value,
                 created=datetime.now(timezone.utc),
                 expires=expires_at,
