@@ -18,11 +18,11 @@ from types import TracebackType
 from typing import Any
 
 from .cache import CacheStats, SecretCache
-from .errors import ProviderError, SecretNotFound, SecretwireError
+from .errors import ProviderError, SecretwireError
 from .pipeline import BackendStats, CacheLayer, Handler, Key, LayerFactory, ProviderStage
 from .providers.base import Health, Secret, SecretProvider, SecretVersion
 from .references import Reference, as_reference
-from .resolver import Resolution, Resolver
+from .resolver import Resolution, Resolver, reference_value
 from .values import SecretValue
 
 __all__ = ["Metrics", "SecretManager"]
@@ -136,15 +136,8 @@ class SecretManager:
         The reference's default, if any, applies only when the secret is not found.
         """
         ref = as_reference(reference)
-        outcome = self.get_many([ref.key])[ref.key]
-        try:
-            if isinstance(outcome, ProviderError):
-                raise outcome
-            return SecretValue(outcome.field(ref.field) if ref.field else outcome.reveal())
-        except SecretNotFound:
-            if ref.default is not None:
-                return SecretValue(ref.default)
-            raise
+        text, _ = reference_value(ref, self.get_many([ref.key])[ref.key])
+        return SecretValue(text)
 
     def list(self, prefix: str = "") -> builtins.list[str]:
         """Secret names starting with ``prefix`` (never values), sorted."""

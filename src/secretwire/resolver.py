@@ -177,37 +177,43 @@ def _render(site: _Site, run: _Run) -> str | None:
         nonlocal ok
         outcome = run.fetched.get(ref.key)
         try:
-            value = _value_of(ref, outcome)
-        except SecretNotFound as err:
-            if ref.default is not None:
-                run.provenance.append(Provenance(location, ref.format(), None, None, True))
-                return ref.default if run.reveal else MASK
-            error: ProviderError = err
+            value, defaulted = reference_value(ref, outcome)
         except ProviderError as err:
-            error = err
+            ok = False
+            run.failures.append(
+                ResolutionFailure(run.where(location), ref.format(), reason_of(err), err)
+            )
+            return ""
+        if defaulted or not isinstance(outcome, Secret):
+            run.provenance.append(Provenance(location, ref.format(), None, None, True))
         else:
-            assert isinstance(outcome, Secret)  # noqa: S101 - _value_of checked it
             run.provenance.append(
                 Provenance(location, ref.format(), outcome.provider, outcome.version)
             )
-            return value if run.reveal else MASK
-        ok = False
-        run.failures.append(
-            ResolutionFailure(run.where(location), ref.format(), reason_of(error), error)
-        )
-        return ""
+        return value if run.reveal else MASK
 
     text = site.template.render(lookup)
     return text if ok else None
 
 
-def _value_of(ref: Reference, outcome: Secret | ProviderError | None) -> str:
-    """The text a reference stands for, or the typed error explaining why not."""
-    if outcome is None:
-        raise ProviderError("no result for reference", name=ref.name)
-    if isinstance(outcome, ProviderError):
-        raise outcome
-    return outcome.field(ref.field) if ref.field is not None else outcome.reveal()
+def reference_value(ref: Reference, outcome: Secret | ProviderError | None) -> tuple[str, bool]:
+    """The text ``ref`` stands for, given what fetching ``ref.key`` produced, and
+    whether that text is the reference's default.
+
+    The field is selected here; the default is used only when the secret or the
+    field does not exist. Any other outcome raises its typed error.
+    """
+    try:
+        if outcome is None:
+            raise ProviderError("no result for reference", name=ref.name)
+        if isinstance(outcome, ProviderError):
+            raise outcome
+        value = outcome.field(ref.field) if ref.field is not None else outcome.reveal()
+    except SecretNotFound:
+        if ref.default is None:
+            raise
+        return ref.default, True
+    return value, False
 
 
 def _snippet(text: str, position: int, width: int = 40) -> str:
