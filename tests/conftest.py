@@ -12,6 +12,9 @@ from hypothesis import settings
 import secretwire.providers as registry
 from secretwire.testing import CANARY
 
+# -- real test servers: one import per backend (session-scoped fixtures) -----------
+# (each module in tests/servers/ adds its line here)
+
 # CI explores the same examples every run (a red build must be reproducible);
 # local runs keep exploring new ones.
 settings.register_profile("ci", derandomize=True, print_blob=True)
@@ -38,3 +41,54 @@ def all_logs(caplog: pytest.LogCaptureFixture) -> pytest.LogCaptureFixture:
     """Capture every record from every logger at DEBUG, to grep for canaries."""
     caplog.set_level(logging.DEBUG)
     return caplog
+
+
+# -- per-provider conformance summary ---------------------------------------------
+# CI prints, for each provider class that runs the shipped ProviderContract, how
+# many cases passed, failed and were skipped, and why each skip happened.
+_contract_label: dict[str, str] = {}
+_contract_outcomes: dict[str, dict[str, int]] = {}
+_contract_skips: dict[str, dict[str, int]] = {}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    from secretwire.testing import ProviderContract
+
+    for item in items:
+        cls = getattr(item, "cls", None)
+        if cls is not None and issubclass(cls, ProviderContract):
+            _contract_label[item.nodeid] = cls.__name__
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    label = _contract_label.get(report.nodeid)
+    if label is None:
+        return
+    outcomes = _contract_outcomes.setdefault(label, {"passed": 0, "failed": 0, "skipped": 0})
+    if report.skipped:
+        outcomes["skipped"] += 1
+        reason = str(report.longrepr[2]) if isinstance(report.longrepr, tuple) else "?"
+        reason = reason.removeprefix("Skipped: ")
+        skips = _contract_skips.setdefault(label, {})
+        skips[reason] = skips.get(reason, 0) + 1
+    elif report.failed:
+        outcomes["failed"] += 1
+    elif report.when == "call":
+        outcomes["passed"] += 1
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    if _contract_outcomes:
+        terminalreporter.section("provider conformance")
+        for label in sorted(_contract_outcomes):
+            counts = _contract_outcomes[label]
+            terminalreporter.write_line(
+                f"{label}: {counts['passed']} passed, {counts['failed']} failed, "
+                f"{counts['skipped']} skipped"
+            )
+            for reason, count in sorted(_contract_skips.get(label, {}).items()):
+                terminalreporter.write_line(f"    skipped {count}x: {reason}")
+    from tests.servers.harness import LOG_DIR
+
+    if terminalreporter._session.testsfailed and LOG_DIR.is_dir():  # type: ignore[attr-defined]
+        terminalreporter.write_line(f"test server logs kept in {LOG_DIR}")

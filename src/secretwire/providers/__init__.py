@@ -37,6 +37,9 @@ _BUILTIN: dict[str, str] = {
     "file": "secretwire.providers.localfile:LocalFileProvider",
     "env": "secretwire.providers.env:EnvProvider",
     "memory": "secretwire.providers.memory:MemoryProvider",
+    "vault": "secretwire.providers.vault:VaultProvider",
+    "aws": "secretwire.providers.aws:AwsSecretsManagerProvider",
+    "azure": "secretwire.providers.azure:AzureKeyVaultProvider",
 }
 _registered: dict[str, type[SecretProvider] | str] = {}
 _lock = threading.Lock()

@@ -71,6 +71,13 @@ class ProviderContract:
         """A unique name prefix per test, so tests can share one backend."""
         return f"swt-{uuid.uuid4().hex[:10]}"
 
+    @pytest.fixture
+    def restricted_provider(self) -> SecretProvider | None:
+        """A provider for the same backend whose credentials may not read the test
+        secrets (a Vault token without the policy, an IAM principal with a deny).
+        Override it where the backend can express that; ``None`` skips the case."""
+        return None
+
     # -- hooks -----------------------------------------------------------------
     def seed(self, provider: SecretProvider, name: str, value: str) -> None:
         """Put ``value`` under ``name``. Read-only providers override this."""
@@ -86,6 +93,20 @@ class ProviderContract:
             provider.get(f"{ns}/missing")
         assert isinstance(info.value, LookupError)
         assert not isinstance(info.value, AccessDenied)
+
+    def test_access_denied_is_not_not_found(
+        self, provider: SecretProvider, restricted_provider: SecretProvider | None, ns: str
+    ) -> None:
+        if restricted_provider is None:
+            pytest.skip("no restricted credentials for this backend (restricted_provider)")
+        self.seed(provider, f"{ns}/guarded", CANARY)
+        for name in (f"{ns}/guarded", f"{ns}/guarded-missing"):
+            with pytest.raises(AccessDenied) as info:
+                restricted_provider.get(name)
+            assert isinstance(info.value, PermissionError)
+            assert not isinstance(info.value, SecretNotFound)
+            assert CANARY not in str(info.value)
+            assert CANARY not in repr(info.value)
 
     def test_seeded_value_round_trips(self, provider: SecretProvider, ns: str) -> None:
         self.seed(provider, f"{ns}/plain", "s3cr3t value with spaces")
