@@ -1,5 +1,5 @@
 # Sourced by the other scripts: make .venv (or $VENV) with the project installed.
-# Usage: ensure_venv "<pip extras spec>"   e.g. ensure_venv ".[test]"
+# Usage: ensure_venv "<pip extras spec>" [more pip arguments]   e.g. ensure_venv "[test]"
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 VENV="${VENV:-$ROOT/.venv}"
@@ -13,5 +13,5 @@ ensure_venv() {
   if [ ! -x "$VENV/bin/python" ]; then
     "$PYTHON" -m venv "$VENV"
   fi
-  "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check -e "$ROOT$1"
+  "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check -e "$ROOT$1" "${@:2}"
 }
