@@ -12,6 +12,10 @@ code that already catches ``LookupError`` or ``PermissionError`` keeps working::
         ├── SecretNotFound            (+ LookupError)   no such secret / version
         │   └── FieldNotFound                           secret exists, field does not
         ├── AccessDenied              (+ PermissionError)
+        │   ├── SecretDisabled                          the backend refuses a disabled secret
+        │   └── DecryptionFailed                        backend cannot decrypt (KMS key)
+        ├── SecretExpired                               past its expiry (provider enforces it)
+        ├── SecretNotYetValid                           before its not-before time
         ├── ProviderUnavailable       (+ ConnectionError)
         ├── Conflict                                    lost a write race, name state
         ├── UnsupportedOperation      (+ NotImplementedError)
@@ -30,11 +34,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 
 __all__ = [
     "AccessDenied",
     "ConfigError",
     "Conflict",
+    "DecryptionFailed",
     "FieldNotFound",
     "InvalidSecret",
     "ProviderError",
@@ -42,7 +48,10 @@ __all__ = [
     "ReferenceSyntaxError",
     "ResolutionError",
     "ResolutionFailure",
+    "SecretDisabled",
+    "SecretExpired",
     "SecretNotFound",
+    "SecretNotYetValid",
     "SecretwireError",
     "StoreCorrupted",
     "StoreError",
@@ -196,6 +205,58 @@ class AccessDenied(ProviderError, PermissionError):
     """The backend (or secretwire's own RBAC) refused the operation."""
 
     kind = "access denied"
+
+
+class SecretDisabled(AccessDenied):
+    """The secret (or the requested version) exists but is disabled at the backend,
+    which refuses to return its value. Never "not found": a default does not replace it."""
+
+    kind = "disabled"
+
+
+class SecretExpired(ProviderError):
+    """The secret version is past its expiry time (``expires_at``) and the provider
+    enforces expiry. Never "not found": a default does not replace it."""
+
+    kind = "expired"
+
+    def __init__(
+        self,
+        message: str | None = None,
+        *,
+        name: str | None = None,
+        provider: str | None = None,
+        version: str | None = None,
+        expires_at: datetime | None = None,
+    ) -> None:
+        self.expires_at = expires_at
+        super().__init__(message, name=name, provider=provider, version=version)
+
+
+class SecretNotYetValid(ProviderError):
+    """The secret version is not valid before ``not_before`` and the provider enforces
+    it. Never "not found": a default does not replace it."""
+
+    kind = "not yet valid"
+
+    def __init__(
+        self,
+        message: str | None = None,
+        *,
+        name: str | None = None,
+        provider: str | None = None,
+        version: str | None = None,
+        not_before: datetime | None = None,
+    ) -> None:
+        self.not_before = not_before
+        super().__init__(message, name=name, provider=provider, version=version)
+
+
+class DecryptionFailed(AccessDenied):
+    """The backend holds the secret but cannot decrypt it (a KMS key that is
+    disabled, scheduled for deletion, or that the caller may not use)."""
+
+    kind = "decryption failed"
 
 
 class ProviderUnavailable(ProviderError, ConnectionError):
