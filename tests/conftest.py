@@ -14,6 +14,7 @@ from secretwire.testing import CANARY
 
 # -- real test servers: one import per backend (session-scoped fixtures) -----------
 # (each module in tests/servers/ adds its line here)
+from tests.servers.moto import moto_iam_server, moto_server  # noqa: F401
 from tests.servers.openbao import openbao_server, openbao_tls_server  # noqa: F401
 
 # CI explores the same examples every run (a red build must be reproducible);
