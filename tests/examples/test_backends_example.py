@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 
 from secretwire import SecretManager
+from tests.examples import support
 from tests.servers.moto import FAKE_KEYS, REGION
 from tests.servers.openbao import OpenBao
 
@@ -37,17 +38,8 @@ def project(tmp_path: Path) -> Path:
 
 
 def _run(project: Path, app_env: str, **env: str) -> subprocess.CompletedProcess[str]:
-    base = {k: v for k, v in os.environ.items() if not k.startswith(("SECRETWIRE_", "AWS_"))}
-    base.update(env, APP_ENV=app_env, PYTHONPATH=os.pathsep.join(sys.path))
-    return subprocess.run(
-        [sys.executable, "app.py", "--reveal"],
-        capture_output=True,
-        text=True,
-        cwd=project,
-        env=base,
-        check=False,
-        timeout=120,
-    )
+    args = [sys.executable, "app.py", "--reveal"]
+    return support.run(args, project, drop=("AWS_", "VAULT_", "AZURE_"), APP_ENV=app_env, **env)
 
 
 def _seed(project: Path, environment: str, label: str, env: dict[str, str]) -> str:

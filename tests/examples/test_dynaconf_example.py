@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+
+from tests.examples import support
 
 pytest.importorskip("dynaconf", reason="the dynaconf example needs dynaconf")
 
@@ -23,24 +24,13 @@ pytestmark = pytest.mark.skipif(
 )
 
 
-def _env(**extra: str) -> dict[str, str]:
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if not k.startswith(("SECRETWIRE_", "PROD_SECRET_", "APP_", "DYNACONF_"))
-        and k != "ENV_FOR_DYNACONF"
-    }
-    env["PYTHONPATH"] = os.pathsep.join(sys.path)
-    env.update(extra)
-    return env
+DROP = ("PROD_SECRET_", "APP_", "DYNACONF_", "ENV_FOR_DYNACONF")
 
 
 def _run(
     args: list[str], cwd: Path, stdin: str = "", **env: str
 ) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        args, input=stdin, capture_output=True, text=True, cwd=cwd, check=False, env=_env(**env)
-    )
+    return support.run(args, cwd, stdin, drop=DROP, **env)
 
 
 @pytest.fixture

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import importlib.util
-import os
 import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+
+from tests.examples import support
 
 pytest.importorskip("omegaconf")
 
@@ -30,30 +31,13 @@ CI_VARIABLES = {
 HAS_HYDRA = importlib.util.find_spec("hydra") is not None
 
 
-def _env(**extra: str) -> dict[str, str]:
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if not k.startswith(("SECRETWIRE_", "APP_SECRET_")) and k != "APP_ENV"
-    }
-    env["PYTHONPATH"] = os.pathsep.join(sys.path)
-    env.update(extra)
-    return env
+DROP = ("APP_SECRET_", "APP_ENV")
 
 
 def run(
     args: list[str], cwd: Path, stdin: str = "", **env: str
 ) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, *args],
-        input=stdin,
-        capture_output=True,
-        text=True,
-        cwd=cwd,
-        check=False,
-        env=_env(**env),
-        timeout=120,
-    )
+    return support.run([sys.executable, *args], cwd, stdin, drop=DROP, **env)
 
 
 @pytest.fixture

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+
+from tests.examples import support
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "examples" / "pydantic_settings"
@@ -31,30 +32,13 @@ def fingerprint(value: str) -> str:
     return hashlib.sha256(value.encode()).hexdigest()[:12]
 
 
-def _env(**extra: str) -> dict[str, str]:
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if not k.startswith(("SECRETWIRE_", "APP_", "PYDANTIC_SETTINGS_"))
-    }
-    env["PYTHONPATH"] = os.pathsep.join(sys.path)
-    env.update(extra)
-    return env
+DROP = ("APP_", "PYDANTIC_SETTINGS_")
 
 
 def run(
     args: list[str], cwd: Path, stdin: str = "", **env: str
 ) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, *args],
-        input=stdin,
-        capture_output=True,
-        text=True,
-        cwd=cwd,
-        check=False,
-        env=_env(**env),
-        timeout=120,
-    )
+    return support.run([sys.executable, *args], cwd, stdin, drop=DROP, **env)
 
 
 @pytest.fixture

@@ -60,7 +60,15 @@ from ..errors import (
     UnsupportedOperation,
 )
 from ..values import SecretValue
-from .base import Capabilities, Health, HealthStatus, Secret, SecretProvider, SecretVersion
+from .base import (
+    Capabilities,
+    Health,
+    HealthStatus,
+    Secret,
+    SecretProvider,
+    SecretVersion,
+    string_map,
+)
 
 if TYPE_CHECKING:
     import boto3
@@ -440,16 +448,6 @@ def _version_selector(name: str, version: str) -> dict[str, str]:
         provider=_PROVIDER,
         version=version,
     )
-
-
-def _check_str_map(data: Mapping[str, str] | None, what: str) -> dict[str, str]:
-    if data is None:
-        return {}
-    if not isinstance(data, Mapping) or not all(
-        isinstance(k, str) and isinstance(v, str) for k, v in data.items()
-    ):
-        raise TypeError(f"{what} must map str to str")
-    return dict(data)
 
 
 def _tags_for(tags: Mapping[str, str], metadata: Mapping[str, str]) -> list[dict[str, str]]:
@@ -1026,8 +1024,8 @@ class AwsSecretsManagerProvider(SecretProvider):
                 name=name,
                 provider=_PROVIDER,
             )
-        new_metadata = _check_str_map(metadata, "metadata")
-        new_tags = _check_str_map(tags, "tags")
+        new_metadata = string_map(metadata, "metadata")
+        new_tags = string_map(tags, "tags")
         tag_list = _tags_for(new_tags, new_metadata)
         description = new_metadata.get("description")
         client = self.client

@@ -62,7 +62,15 @@ from ..errors import (
     SecretNotYetValid,
 )
 from ..values import SecretValue
-from .base import Capabilities, Health, HealthStatus, Secret, SecretProvider, SecretVersion
+from .base import (
+    Capabilities,
+    Health,
+    HealthStatus,
+    Secret,
+    SecretProvider,
+    SecretVersion,
+    string_map,
+)
 
 if TYPE_CHECKING:
     from azure.core.credentials import TokenCredential
@@ -640,9 +648,7 @@ class AzureKeyVaultProvider(SecretProvider):
         result: dict[str, str] = {}
         content_type: str | None = None
         not_before: datetime | None = None
-        for key, value in (tags or {}).items():
-            if not isinstance(key, str) or not isinstance(value, str):
-                raise TypeError("tags must map str to str")
+        for key, value in string_map(tags, "tags").items():
             if key.startswith(META_TAG_PREFIX) or key == WRITTEN_TAG:
                 raise InvalidSecret(
                     f"tag {key!r} is reserved for secretwire metadata",
@@ -650,9 +656,7 @@ class AzureKeyVaultProvider(SecretProvider):
                     provider=self.name,
                 )
             result[key] = value
-        for key, value in (metadata or {}).items():
-            if not isinstance(key, str) or not isinstance(value, str):
-                raise TypeError("metadata must map str to str")
+        for key, value in string_map(metadata, "metadata").items():
             if key == _CONTENT_TYPE:
                 content_type = value
             elif key == _NOT_BEFORE:

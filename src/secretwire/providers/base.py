@@ -29,9 +29,24 @@ __all__ = [
     "Secret",
     "SecretProvider",
     "SecretVersion",
+    "string_map",
 ]
 
 _EMPTY: Mapping[str, str] = MappingProxyType({})
+
+
+def string_map(data: Mapping[str, str] | None, what: str) -> dict[str, str]:
+    """A copy of ``metadata``/``tags`` given to ``set``, checked to map str to str.
+
+    Providers call it first thing in ``set``, so a wrong type fails before any
+    backend call (``TypeError``, naming ``what``, never a value)."""
+    if data is None:
+        return {}
+    if not isinstance(data, Mapping) or not all(
+        isinstance(k, str) and isinstance(v, str) for k, v in data.items()
+    ):
+        raise TypeError(f"{what} must map str to str")
+    return dict(data)
 
 
 @dataclass(frozen=True, slots=True)

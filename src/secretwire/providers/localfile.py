@@ -68,7 +68,15 @@ from ..errors import (
     StoreKeyMismatch,
 )
 from ..values import SecretValue
-from .base import Capabilities, Health, HealthStatus, Secret, SecretProvider, SecretVersion
+from .base import (
+    Capabilities,
+    Health,
+    HealthStatus,
+    Secret,
+    SecretProvider,
+    SecretVersion,
+    string_map,
+)
 
 __all__ = ["LocalFileProvider"]
 
@@ -489,16 +497,6 @@ def _check_name(name: object) -> str:
     return name
 
 
-def _check_str_map(data: Mapping[str, str] | None, what: str) -> Mapping[str, str]:
-    if data is None:
-        return MappingProxyType({})
-    if not isinstance(data, Mapping) or not all(
-        isinstance(k, str) and isinstance(v, str) for k, v in data.items()
-    ):
-        raise TypeError(f"{what} must map str to str")
-    return MappingProxyType(dict(data))
-
-
 def _check_expiry(expires_at: datetime | None, name: str) -> datetime | None:
     if expires_at is None:
         return None
@@ -835,8 +833,8 @@ class LocalFileProvider(SecretProvider):
         _check_name(name)
         if not isinstance(value, str):
             raise TypeError(f"secret value must be str, not {type(value).__name__}")
-        new_metadata = _check_str_map(metadata, "metadata")
-        new_tags = _check_str_map(tags, "tags")
+        new_metadata = MappingProxyType(string_map(metadata, "metadata"))
+        new_tags = MappingProxyType(string_map(tags, "tags"))
         expires = _check_expiry(expires_at, name)
 
         def change(document: _Document) -> SecretVersion:

@@ -51,7 +51,15 @@ from ..errors import (
     UnsupportedOperation,
 )
 from ..values import SecretValue
-from .base import Capabilities, Health, HealthStatus, Secret, SecretProvider, SecretVersion
+from .base import (
+    Capabilities,
+    Health,
+    HealthStatus,
+    Secret,
+    SecretProvider,
+    SecretVersion,
+    string_map,
+)
 
 if TYPE_CHECKING:
     import hvac
@@ -260,16 +268,6 @@ def _value_of(data: object) -> str:
     if isinstance(data, Mapping) and len(data) == 1 and isinstance(data.get("value"), str):
         return cast(str, data["value"])
     return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
-
-
-def _check_str_map(data: Mapping[str, str] | None, what: str) -> dict[str, str]:
-    if data is None:
-        return {}
-    if not isinstance(data, Mapping) or not all(
-        isinstance(k, str) and isinstance(v, str) for k, v in data.items()
-    ):
-        raise TypeError(f"{what} must map str to str")
-    return dict(data)
 
 
 # -- error translation ---------------------------------------------------------------
@@ -1063,8 +1061,8 @@ class VaultProvider(SecretProvider):
         _check_name(name)
         if not isinstance(value, str):
             raise TypeError(f"secret value must be str, not {type(value).__name__}")
-        custom = _check_str_map(metadata, "metadata")
-        if _check_str_map(tags, "tags"):
+        custom = string_map(metadata, "metadata")
+        if string_map(tags, "tags"):
             raise UnsupportedOperation(
                 "provider 'vault' has no tags; use metadata (KV v2 custom_metadata)",
                 name=name,
