@@ -506,6 +506,22 @@ def test_errors_carry_no_chain_and_no_value(aws: AwsSecretsManagerProvider, ns: 
         assert CANARY not in repr(error.args)
 
 
+def test_value_that_is_not_valid_unicode_is_refused_without_leaking_it(
+    aws: AwsSecretsManagerProvider, ns: str
+) -> None:
+    """A lone surrogate cannot be UTF-8 encoded; the UnicodeEncodeError would carry
+    the whole value in its args (and repr). It must be InvalidSecret, value-free."""
+    calls = _count(aws, "PutSecretValue")
+    with pytest.raises(InvalidSecret) as info:
+        aws.set(f"{ns}/surrogate", CANARY + "\ud800")
+    error: BaseException | None = info.value
+    while error is not None:
+        for text in (str(error), repr(error), repr(error.args)):
+            assert CANARY not in text
+        error = error.__cause__ or error.__context__
+    assert calls == []
+
+
 def test_unreachable_endpoint_is_unavailable_not_missing() -> None:
     from tests.servers.harness import free_port
 

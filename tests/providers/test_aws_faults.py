@@ -199,6 +199,26 @@ def test_html_503_is_unavailable_with_fake_server(fake: FakeAws, ns: str) -> Non
     assert len(fake.seen) == 3
 
 
+def test_html_404_is_unavailable_not_missing_with_fake_server(fake: FakeAws, ns: str) -> None:
+    """A 404 without a Secrets Manager error (a proxy, a wrong endpoint_url) is not
+    ResourceNotFoundException: never "not found", so a default cannot hide it."""
+    page = b"<html><body><h1>404 Not Found</h1></body></html>"
+    fake.script = [Reply(404, raw=page) for _ in range(4)]
+    provider = _provider(fake, max_attempts=1)
+    for attempt in (
+        lambda: provider.get(f"{ns}/x"),
+        lambda: provider.versions(f"{ns}/x"),
+        lambda: provider.delete(f"{ns}/x"),
+    ):
+        with pytest.raises(ProviderUnavailable) as info:
+            attempt()
+        assert not isinstance(info.value, SecretNotFound)
+        assert "endpoint_url" in str(info.value)
+        _clean(info.value)
+    with pytest.raises(ProviderUnavailable):  # the whole batch call failed
+        provider.get_many([(f"{ns}/a", None), (f"{ns}/b", None)])
+
+
 def test_read_timeout_is_unavailable_with_fake_server(fake: FakeAws, ns: str) -> None:
     fake.script = [Reply(200, {}, delay=2.0)]
     provider = _provider(fake, max_attempts=1, read_timeout=0.3)

@@ -164,6 +164,36 @@ def test_assumed_role_credentials_are_refreshed_near_expiry(
     assert len(assumed) >= 3
 
 
+def test_close_also_closes_the_sts_client_of_role_arn(
+    moto_iam_server: MotoIam, admin: AwsSecretsManagerProvider, ns: str
+) -> None:
+    """With role_arn the provider makes a second client (STS), with its own pool of
+    connections: close() must close it too, or every close/reopen leaks a pool."""
+    import gc
+
+    admin.set(f"{ns}/r", "read me")
+    # A spelling of the STS endpoint that no other client in the session uses.
+    sts_url = moto_iam_server.url.replace("127.0.0.1", "localhost")
+    provider = _provider(
+        moto_iam_server,
+        session=moto_iam_server.admin.session(),
+        role_arn=moto_iam_server.reader_role_arn,
+        sts_endpoint_url=sts_url,
+    )
+    assert provider.get(f"{ns}/r").reveal() == "read me"
+
+    def sts_pools() -> list[int]:
+        return [
+            len(obj._endpoint.http_session._manager.pools)
+            for obj in gc.get_objects()
+            if type(obj).__name__ == "STS" and getattr(obj.meta, "endpoint_url", "") == sts_url
+        ]
+
+    assert sts_pools() == [1]  # the AssumeRole call left a pooled connection
+    provider.close()
+    assert sts_pools() in ([], [0])
+
+
 def test_principal_that_may_not_assume_the_role_is_denied(
     moto_iam_server: MotoIam, ns: str
 ) -> None:

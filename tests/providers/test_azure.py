@@ -392,6 +392,51 @@ def test_client_secret_from_env_or_file_never_in_errors(
     assert CANARY not in str(info.value)
 
 
+def test_client_secret_file_that_is_not_utf8_is_a_config_error_without_the_secret(
+    tmp_path: Path,
+) -> None:
+    """A UnicodeDecodeError carries the file's bytes, the client secret, in its args."""
+    (tmp_path / "secret.bin").write_bytes(b"\xff" + CANARY.encode())
+    options = {
+        "vault_url": "https://myvault.vault.azure.net",
+        "credential": "client_secret",
+        "tenant_id": "tenant",
+        "client_id": "client",
+        "client_secret_file": "secret.bin",
+    }
+    with pytest.raises(ConfigError) as info:
+        AzureKeyVaultProvider.from_options(options, base_dir=tmp_path)
+    assert info.value.key == "client_secret_file"
+    _assert_no_canary(info.value)
+    assert "secret.bin" in str(info.value)
+
+
+def test_close_closes_the_credential_from_options_builds(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The docs promise close() closes the credential the provider made; with a
+    settings file it is from_options that makes it (here a ClientSecretCredential)."""
+    monkeypatch.setenv("SWTEST_AZURE_SECRET", CANARY)
+    provider = AzureKeyVaultProvider.from_options(
+        {
+            "vault_url": "https://myvault.vault.azure.net",
+            "credential": "client_secret",
+            "tenant_id": "tenant",
+            "client_id": "client",
+            "client_secret_env": "SWTEST_AZURE_SECRET",
+        },
+        base_dir=tmp_path,
+    )
+    credential = provider._client._client._config.credential
+    assert isinstance(credential, ClientSecretCredential)
+    transport = credential._client._pipeline._transport
+    credential._client.__enter__()  # opens its HTTP session, as a first token request does
+    assert transport.session is not None
+    provider.close()
+    assert transport.session is None
+    assert CANARY not in repr(provider)
+
+
 def test_managed_identity_credential(tmp_path: Path) -> None:
     credential = _credential_from_options(
         {"credential": "managed_identity", "client_id": "00000000-0000-0000-0000-000000000001"},
@@ -659,6 +704,22 @@ def test_disabled_secret_is_secret_disabled_with_fake_transport() -> None:
     assert isinstance(info.value, AccessDenied)
     assert not isinstance(info.value, SecretNotFound)
     assert "disabled" in str(info.value)
+
+
+def test_a_firewall_403_is_access_denied_not_a_disabled_secret_with_fake_transport() -> None:
+    """Key Vault's network rules answer 403 saying public access "is disabled": the
+    secret is not disabled, the caller's network is refused."""
+    body = _kv_error(
+        "Forbidden",
+        "Public network access is disabled and request is not from a trusted service nor "
+        "via an approved private link.",
+        "ForbiddenByConnection",
+    )
+    provider, _, _ = _provider([Answer("GET", "/secrets/db/?", 403, body)])
+    with pytest.raises(AccessDenied) as info:
+        provider.get("db")
+    assert not isinstance(info.value, SecretDisabled)
+    assert "ForbiddenByConnection" in str(info.value)
 
 
 def test_disabled_flag_in_an_answer_is_secret_disabled_with_fake_transport() -> None:

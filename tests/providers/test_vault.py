@@ -253,6 +253,62 @@ def test_a_missing_mount_is_access_denied_with_a_hint(
     provider.close()
 
 
+@pytest.mark.parametrize("kv_version", [1, 2])
+def test_a_missing_mount_with_kv_version_is_a_config_error_not_not_found(
+    openbao_server: OpenBao, ns: str, kv_version: int
+) -> None:
+    """With ``kv_version`` given there is no detection call: a root (or broad) token
+    gets Vault's 404 "no handler for route" for a mount that does not exist. That is
+    never "not found": a ``:-default`` must not hide a misspelt mount."""
+    provider = VaultProvider(
+        openbao_server.url, token=openbao_server.root_token, mount="no-such-mount",
+        kv_version=kv_version,
+    )  # fmt: skip
+    with pytest.raises(ConfigError) as info:
+        provider.get(f"{ns}/x")
+    assert info.value.key == "mount"
+    with pytest.raises(ConfigError):
+        list(provider.list(f"{ns}/"))
+    with SecretManager(provider) as manager, pytest.raises(ConfigError):
+        manager.resolve({"x": f"${{secret:{ns}/x:-default}}"})
+
+
+def test_a_missing_namespace_is_a_config_error_not_not_found(
+    openbao_server: OpenBao, ns: str
+) -> None:
+    root = VaultProvider(
+        openbao_server.url, token=openbao_server.root_token, namespace="no-such-ns", kv_version=2
+    )
+    with pytest.raises(ConfigError) as info:
+        root.get(f"{ns}/x")
+    assert info.value.key == "namespace"
+    assert root.health().status is HealthStatus.UNAVAILABLE
+    root.close()
+    role_id, secret_id = openbao_server.approle("app")
+    login = VaultProvider(
+        openbao_server.url, auth="approle", role_id=role_id, secret_id=secret_id,
+        namespace="no-such-ns",
+    )  # fmt: skip
+    with pytest.raises(ConfigError) as info:
+        login.get(f"{ns}/x")  # the login itself answers 404 "namespace not found"
+    assert info.value.key == "namespace"
+    with SecretManager(login) as manager, pytest.raises(ConfigError):
+        manager.resolve({"x": f"${{secret:{ns}/x:-default}}"})
+
+
+def test_a_refused_login_is_not_reported_as_a_mount_problem(openbao_server: OpenBao) -> None:
+    role_id, secret_id = openbao_server.approle("app")
+    provider = VaultProvider(
+        openbao_server.url, auth="approle", auth_mount="no-such-auth", role_id=role_id,
+        secret_id=secret_id,
+    )  # fmt: skip
+    with pytest.raises(AccessDenied) as info:
+        provider.get("x")
+    assert "log in" in str(info.value)
+    assert "mount information" not in str(info.value)
+    provider.close()
+
+
 # -- versions, check-and-set, delete -----------------------------------------------------
 
 

@@ -335,7 +335,14 @@ def _translate(
     if code in _CONFLICT_CODES:
         return Conflict(f"conflict: {where}: the secret's state forbids this ({detail})", **kwargs)
     if status == 404:
-        return SecretNotFound(f"not found: {where} ({detail})", **kwargs)
+        # Secrets Manager says "not found" only with ResourceNotFoundException. A bare
+        # 404 comes from something else at endpoint_url (a proxy, a wrong URL): never
+        # "not found", or a ``:-default`` would hide the misconfiguration.
+        return ProviderUnavailable(
+            f"unavailable: the endpoint answered HTTP 404 without a Secrets Manager error "
+            f"to {operation} {subject} (check endpoint_url) ({code})",
+            **kwargs,
+        )
     return ProviderError(f"provider error: {where} ({detail})", **kwargs)
 
 
@@ -624,6 +631,7 @@ class AwsSecretsManagerProvider(SecretProvider):
         self._config_file = None if config_file is None else str(config_file)
         self._session = session
         self._client: SecretsManagerClient | None = None
+        self._sts: Any = None
         self._lock = threading.Lock()
         self._batch_denied = False
 
@@ -697,6 +705,7 @@ class AwsSecretsManagerProvider(SecretProvider):
             endpoint_url=self.sts_endpoint_url,
             config=self._config(),
         )
+        self._sts = sts  # closed with the Secrets Manager client (close())
         extra: dict[str, Any] = {
             "RoleArn": role_arn,
             "RoleSessionName": self.role_session_name,
@@ -990,9 +999,18 @@ class AwsSecretsManagerProvider(SecretProvider):
         """
         if not isinstance(value, str):
             raise TypeError(f"secret value must be str, not {type(value).__name__}")
-        return self._write(
-            name, {"SecretString": value}, len(value.encode("utf-8")), metadata, tags, expires_at
-        )
+        try:
+            size = len(value.encode("utf-8"))
+        except UnicodeEncodeError:
+            size = -1  # raised below, outside the handler: the UnicodeEncodeError holds the value
+        if size < 0:
+            _check_name(name, allow_arn=False)
+            raise InvalidSecret(
+                "invalid secret: the value is not valid Unicode (lone surrogate)",
+                name=name,
+                provider=_PROVIDER,
+            )
+        return self._write(name, {"SecretString": value}, size, metadata, tags, expires_at)
 
     def set_binary(
         self,
@@ -1153,11 +1171,15 @@ class AwsSecretsManagerProvider(SecretProvider):
         return Health(self.name, HealthStatus.OK, "", time.perf_counter() - started)
 
     def close(self) -> None:
-        """Close the client's connection pool. Idempotent; a later call reconnects."""
+        """Close the client's connection pool (and the STS client's, with ``role_arn``).
+        Idempotent; a later call reconnects."""
         with self._lock:
             client, self._client = self._client, None
+            sts, self._sts = self._sts, None
         if client is not None:
             client.close()
+        if sts is not None:  # the role_arn STS client has its own connection pool
+            sts.close()
 
     def __repr__(self) -> str:
         parts = [f"name={self.name!r}"]

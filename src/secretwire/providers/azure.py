@@ -440,19 +440,25 @@ class AzureKeyVaultProvider(SecretProvider):
             )
         timeout = _option(options, "timeout", (int, float))
         retries = _option(options, "retries", int)
+        settings: dict[str, Any] = {
+            "name_encoding": _option(options, "name_encoding", str) or "escape",
+            "enforce_validity": _bool(options, "enforce_validity", default=True),
+            "purge_on_delete": _bool(options, "purge_on_delete", default=False),
+            "timeout": 30.0 if timeout is None else float(timeout),
+            "retries": 3 if retries is None else retries,
+            "api_version": _option(options, "api_version", str),
+            "verify_challenge_resource": _bool(options, "verify_challenge_resource", default=True),
+            "connection_verify": verify,
+        }
         credential = _credential_from_options(options, base_dir)
-        return cls(
-            vault_url,
-            credential=credential,
-            name_encoding=_option(options, "name_encoding", str) or "escape",
-            enforce_validity=_bool(options, "enforce_validity", default=True),
-            purge_on_delete=_bool(options, "purge_on_delete", default=False),
-            timeout=30.0 if timeout is None else float(timeout),
-            retries=3 if retries is None else retries,
-            api_version=_option(options, "api_version", str),
-            verify_challenge_resource=_bool(options, "verify_challenge_resource", default=True),
-            connection_verify=verify,
-        )
+        try:
+            provider = cls(vault_url, credential=credential, **settings)
+        except BaseException:
+            credential.close()  # type: ignore[attr-defined]
+            raise
+        # The provider made this credential, so its close() closes it too.
+        provider._owned_credential = credential
+        return provider
 
     # -- names and errors ----------------------------------------------------------------
     def vault_name(self, name: str) -> str:
@@ -539,7 +545,10 @@ class AzureKeyVaultProvider(SecretProvider):
                     **context,
                 )
             return SecretNotFound(**context)
-        if status == 403 and (inner == "SecretDisabled" or "disabled" in message.lower()):
+        # Key Vault: 403 Forbidden/SecretDisabled, "Operation get is not allowed on a
+        # disabled secret." Other 403s may say "disabled" too ("Public network access
+        # is disabled", a firewall): those are plain access denials.
+        if status == 403 and (inner == "SecretDisabled" or "disabled secret" in message.lower()):
             return SecretDisabled(
                 f"secret {name!r} is disabled in Key Vault {self.vault_url} ({codes})", **context
             )
@@ -964,13 +973,19 @@ def _credential_from_options(options: Mapping[str, Any], base_dir: Path) -> Toke
     else:
         assert secret_file is not None  # noqa: S101 - narrowed by the check above
         path = _resolve(base_dir, secret_file)
+        # The error is raised outside the except blocks: a UnicodeDecodeError holds the
+        # file's bytes (the client secret), which must not ride along as __context__.
+        reason = ""
         try:
             secret = path.read_text(encoding="utf-8").strip()
         except OSError as err:
+            reason = err.strerror or type(err).__name__
+        except UnicodeDecodeError:
+            reason = "not UTF-8 text"
+        if reason:
             raise ConfigError(
-                f"cannot read client secret file {path}: {err.strerror or type(err).__name__}",
-                key="client_secret_file",
-            ) from None
+                f"cannot read client secret file {path}: {reason}", key="client_secret_file"
+            )
         if not secret:
             raise ConfigError(f"client secret file {path} is empty", key="client_secret_file")
     return identity.ClientSecretCredential(tenant_id, client_id, secret)  # type: ignore[no-any-return]

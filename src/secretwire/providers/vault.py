@@ -361,7 +361,7 @@ def _translate(
     name: str | None = None,
     version: str | None = None,
     sensitive: tuple[str, ...] = (),
-) -> ProviderError:
+) -> ProviderError | ConfigError:
     """The one place where hvac and requests outcomes become secretwire errors.
 
     Callers raise the result outside their ``except`` block: the original
@@ -378,6 +378,20 @@ def _translate(
     said = f": {detail}" if detail else ""
     kw: dict[str, Any] = {"name": name, "provider": _PROVIDER, "version": version}
     if isinstance(err, vault.InvalidPath):
+        # A missing KV entry is a 404 with an empty ``errors`` list. A 404 that says
+        # something is Vault's router: no such mount or namespace. That is a
+        # configuration problem, never "not found" (a default must not hide it).
+        lowered = detail.lower()
+        if "namespace not found" in lowered:
+            return ConfigError(
+                f"Vault at {url} has no such namespace: {where}: {detail}", key="namespace"
+            )
+        if "no handler for route" in lowered:
+            return ConfigError(
+                f"Vault at {url} has nothing mounted at that path (check mount and "
+                f"namespace): {where}: {detail}",
+                key="mount",
+            )
         return SecretNotFound(**kw)
     if isinstance(err, vault.Forbidden | vault.Unauthorized):
         return AccessDenied(f"access denied: {where} (Vault: permission denied)", **kw)
@@ -905,6 +919,7 @@ class VaultProvider(SecretProvider):
 
         path = utils.format_url("sys/internal/ui/mounts/{mount}", mount=self._mount)
         action = f"read the mount information of {self._mount!r} (or set kv_version)"
+        self._authenticated()  # a refused login is reported as itself, not as a mount problem
         try:
             body = self._json("GET", path, action=action)
         except AccessDenied:
@@ -1207,7 +1222,13 @@ class VaultProvider(SecretProvider):
             return result(HealthStatus.UNAVAILABLE, f"Vault at {self._url} answered HTTP {code}")
         try:
             self._raw("GET", "auth/token/lookup-self", action="look up the token")
-        except (AccessDenied, ConfigError) as err:
+        except ConfigError as err:
+            # No such namespace is not a credential problem.
+            status = (
+                HealthStatus.UNAVAILABLE if err.key == "namespace" else HealthStatus.UNAUTHENTICATED
+            )
+            return result(status, str(err))
+        except AccessDenied as err:
             return result(HealthStatus.UNAUTHENTICATED, str(err))
         except ProviderError as err:
             return result(HealthStatus.UNAVAILABLE, str(err))
