@@ -306,6 +306,25 @@ def test_format_with_a_cast(make: Factory, project: Path) -> None:
     assert make().PORT == 5432
 
 
+@pytest.mark.parametrize("cast", ["@int", "@float", "@json"])
+def test_a_failing_cast_never_shows_the_secret(
+    make: Factory, project: Path, cast: str, all_logs: pytest.LogCaptureFixture
+) -> None:
+    # int()/float() and dynaconf's own cast errors put the text they got in their
+    # message (and json.loads keeps it as .doc): here the text is the secret
+    (project / "settings.toml").write_text(f"[default]\nport = '{cast} @format $<secret:port>'\n")
+    (project / "secretwire.yaml").write_text(_secretwire_yaml({"port": CANARY}))
+    settings = make()
+    with pytest.raises(ValueError, match=r"\$<secret:port>") as caught:
+        assert settings.PORT
+    err: BaseException | None = caught.value
+    assert isinstance(err, adapter._parse_conf.DynaconfParseError)
+    while err is not None:
+        assert CANARY not in f"{err} {err!r} {vars(err)}"
+        err = err.__cause__ or err.__context__
+    assert CANARY not in all_logs.text
+
+
 def test_jinja_templates_get_secrets_as_text(make: Factory, project: Path) -> None:
     pytest.importorskip("jinja2", reason="dynaconf's @jinja needs jinja2")
     (project / "settings.toml").write_text(

@@ -475,6 +475,40 @@ def test_check_lets_other_interpolation_errors_through(resolver: swo.SecretResol
         _ = cfg_of(b="???", c="${b}").c
 
 
+@dataclass
+class Reader:
+    password: str = "${secret:db/password}"
+    port: int = "${password}"  # type: ignore[assignment] - an int read from the str node
+
+
+def test_check_reports_a_node_that_fails_on_a_secret_it_reads_indirectly(
+    resolver: swo.SecretResolver, all_logs: pytest.LogCaptureFixture
+) -> None:
+    # OmegaConf's own messages quote the value: "Value '<secret>' could not be
+    # converted to Integer" (typed node reading another node), "Environment variable
+    # '<secret>' not found" (oc.env), "token recognition error at: '<part>'" (oc.decode)
+    cfg = OmegaConf.structured(Reader)
+    with pytest.raises(swo.SecretResolutionError) as caught:
+        swo.check(cfg)
+    assert [(f.location, f.reference) for f in caught.value.failures] == [
+        ("port", "${secret:db/password}")
+    ]
+    assert "InterpolationValidationError" in caught.value.failures[0].reason
+    assert_no_canary(caught.value)
+    with pytest.raises(ResolutionError):  # resolve() checks first, so it never leaks
+        swo.resolve(cfg, reveal=False)
+    others = cfg_of(
+        env="${oc.env:${secret:db/password}}",
+        decoded="${oc.decode:${secret:db/password}}",
+        key="${${secret:db/password}}",
+    )
+    with pytest.raises(swo.SecretResolutionError) as caught:
+        swo.check(others)
+    assert [f.location for f in caught.value.failures] == ["env", "decoded", "key"]
+    assert_no_canary(caught.value)
+    assert CANARY not in all_logs.text
+
+
 def test_load_reports_file_and_lines(tmp_path: Path, resolver: swo.SecretResolver) -> None:
     path = tmp_path / "config.yaml"
     path.write_text(

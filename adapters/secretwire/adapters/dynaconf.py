@@ -69,6 +69,7 @@ _parse_conf = require("dynaconf.utils.parse_conf", "dynaconf")
 # dynaconf ships no type information: its classes are Any to mypy.
 _ValidationError: Any = require("dynaconf.validator", "dynaconf").ValidationError
 _Lazy: Any = _parse_conf.Lazy
+_ParseError: Any = _parse_conf.DynaconfParseError
 _SourceMetadata: Any = require("dynaconf.loaders.base", "dynaconf").SourceMetadata
 
 
@@ -102,6 +103,12 @@ _FORMAT_CLASH = (
     "${secret:...} inside an @format string clashes with str.format fields; "
     "write $<secret:...> there"
 )
+
+
+class _CastError(_ParseError, ValueError):  # type: ignore[misc]
+    """A cast (``@int @format ...``) failed on a value holding a secret. A
+    ``DynaconfParseError`` as dynaconf 3.3 raises, and a ``ValueError`` as 3.2 does;
+    the message names the references, never the text."""
 
 
 class SecretResolutionError(ResolutionError, _ValidationError):  # type: ignore[misc]
@@ -172,9 +179,20 @@ class _SecretTemplate(_Lazy):  # type: ignore[misc]
         if markers:
             pattern = re.compile(f"SECRETWIRE{nonce}X[0-9]+X")
             rendered = pattern.sub(lambda m: markers[m.group(0)], rendered)
-        if self.casting is not None:
+        if self.casting is None:
+            return SecretValue(rendered) if self._masked else rendered
+        try:
             return self.casting(rendered)
-        return SecretValue(rendered) if self._masked else rendered
+        except Exception:  # noqa: BLE001, S110 - any cast error may quote the text it got
+            pass
+        # Raised outside the except block: int()/float() and dynaconf's own cast
+        # errors quote the rendered text, which holds the secret, so nothing chains.
+        refs = ", ".join(ref.format() for ref in self._template.references)
+        kind = getattr(self.formatter, "token", self.formatter)
+        raise _CastError(
+            f"the cast of an @{kind} value holding {refs} failed on its rendered text "
+            "(not shown: it holds a secret)"
+        )
 
 
 # -- resolving the store ------------------------------------------------------------

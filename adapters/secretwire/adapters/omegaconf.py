@@ -109,6 +109,10 @@ class _Session:
     #: (dotted key of the node holding the reference, reference, reason, error)
     failures: list[tuple[str, str, str, SecretwireError]] = field(default_factory=list)
     touched: bool = False
+    #: the references whose values this session read, and those values (only to
+    #: tell whether an OmegaConf error that followed could quote one)
+    read: list[Reference] = field(default_factory=list)
+    values: list[str] = field(default_factory=list)
 
 
 _SESSION: contextvars.ContextVar[_Session | None] = contextvars.ContextVar(
@@ -203,6 +207,8 @@ class SecretResolver:
             return self._fail(session, _node_, ref.format(), _reason(err), err)
         if session is not None and not defaulted:
             session.touched = True
+            session.read.append(ref)
+            session.values.append(value)
         return value
 
     @staticmethod
@@ -527,7 +533,9 @@ def check(
     (both :class:`secretwire.ResolutionError` and OmegaConf's
     ``InterpolationResolutionError``). Other interpolation errors (a missing
     ``${other.key}``) are OmegaConf's and propagate unchanged, after the secret
-    failures if there are any.
+    failures if there are any; but an error in a node that read a secret (directly or
+    through another node) that could quote the value (a failed conversion, another
+    resolver's error) is listed as a failure that names only its type.
     """
     resolver = _installed_resolver(name)
     omegaconf = _omegaconf()
@@ -544,6 +552,11 @@ def check(
     keys = list(dict.fromkeys(ref.key for ref in collect.references))
     fetched = resolver.manager.get_many(keys) if keys else {}
 
+    # Every other interpolation too: a node that reads a secret through another node
+    # (``port: int = ${db.port}``, ``${oc.env:${secret:x}}``) gets OmegaConf errors
+    # that quote the value; they must fail here, in a clean error, not on access.
+    readers = [path for path, text in _strings(raw, ()) if "${" in text and marker not in text]
+
     failures: list[ResolutionFailure] = []
     # A node that reads another node (``${database.port}``) meets that node's failures
     # too; they are listed where the reference is written, unless only seen here.
@@ -551,7 +564,7 @@ def check(
     other: BaseException | None = None
     for path, text in sites:
         location = _format_location(path)
-        where = f"{location} (line {lines[location]})" if lines and location in lines else location
+        where = _where(path, lines)
         if _SPELLING in text:
             err = ReferenceSyntaxError(
                 "the $<secret:...> spelling is not resolved in OmegaConf configs; "
@@ -570,14 +583,68 @@ def check(
                 failures.append(failure)
             else:
                 indirect.append((failure, (reference, reason)))
-        if error is not None and not session.failures and other is None:
-            other = error
+        if error is not None and not session.failures:
+            if _may_quote_a_value(error, session):
+                failures.append(_withheld(where, session, error))
+            elif other is None:
+                other = error
+    for path in readers:
+        session = _Session("check", fetched=fetched)
+        error = _visit(cfg, path, session, swallow=False)
+        # Failures of the secrets it reads are listed where those are written, and
+        # an error without a secret read is not this check's business.
+        if error is not None and not session.failures and _may_quote_a_value(error, session):
+            failures.append(_withheld(_where(path, lines), session, error))
     direct = {(f.reference, f.reason) for f in failures}
     failures += [failure for failure, key in indirect if key not in direct]
     if failures:
         raise _error_class()(failures, source=source)
     if other is not None:
         raise other
+
+
+def _where(path: _KeyPath, lines: Mapping[str, int] | None) -> str:
+    location = _format_location(path)
+    return f"{location} (line {lines[location]})" if lines and location in lines else location
+
+
+def _may_quote_a_value(error: BaseException, session: _Session) -> bool:
+    """Could ``error``, raised after ``session`` read secrets, show one of them?
+
+    A missing key or a missing value is reported by key, so it is passed on unless
+    its text holds a value read (``${${secret:x}}`` looks up a key named after it);
+    any other error (a failed conversion, another resolver's error) may quote the
+    value, or a part of it, that it was given.
+    """
+    if not session.touched:
+        return False
+    errors = require("omegaconf.errors", _EXTRA)
+    if not isinstance(
+        error, errors.InterpolationKeyError | errors.InterpolationToMissingValueError
+    ):
+        return True
+    texts: list[str] = []
+    seen: BaseException | None = error
+    while seen is not None and len(texts) < 20:
+        texts += [str(seen), repr(seen)]
+        seen = seen.__cause__ or seen.__context__
+    return any(value and value in text for value in session.values for text in texts)
+
+
+def _withheld(where: str, session: _Session, error: BaseException) -> ResolutionFailure:
+    """A failure in place of an OmegaConf ``error`` that may quote a secret's value."""
+    refs = list(dict.fromkeys(ref.format() for ref in session.read))
+    reason = (
+        f"reading this node failed after it read a secret ({type(error).__name__}: "
+        "not shown, OmegaConf's message can quote the value)"
+    )
+    errors = require("omegaconf.errors", _EXTRA)
+    cause: SecretwireError
+    if isinstance(error, errors.ValidationError):
+        cause = InvalidSecret(reason, name=session.read[0].name)
+    else:
+        cause = ConfigError(reason)
+    return ResolutionFailure(where, ", ".join(refs), reason, cause)
 
 
 def resolve(
