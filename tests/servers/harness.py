@@ -1,4 +1,5 @@
-"""Start, wait for and stop a server process; keep its log when the session fails."""
+"""Start, wait for and stop a server process. Its log stays in ``.cache/server-logs``
+(overwritten by the next run); a failed session prints where."""
 
 from __future__ import annotations
 
