@@ -106,25 +106,6 @@ BinaryMode = Literal["auto", "base64"]
 # -- error translation ------------------------------------------------------------------
 
 _NOT_FOUND_CODES = frozenset({"ResourceNotFoundException"})
-_DENIED_CODES = frozenset(
-    {
-        "AccessDenied",
-        "AccessDeniedException",
-        "UnrecognizedClientException",
-        "InvalidClientTokenId",
-        "InvalidSignatureException",
-        "SignatureDoesNotMatch",
-        "IncompleteSignature",
-        "MissingAuthenticationToken",
-        "ExpiredToken",
-        "ExpiredTokenException",
-        "RequestExpired",
-        "AuthFailure",
-        "UnauthorizedOperation",
-        "NotAuthorized",
-        "RegionDisabledException",
-    }
-)
 #: Codes that mean "these credentials are not valid" rather than "not allowed".
 _UNAUTHENTICATED_CODES = frozenset(
     {
@@ -140,6 +121,13 @@ _UNAUTHENTICATED_CODES = frozenset(
         "AuthFailure",
     }
 )
+_DENIED_CODES = _UNAUTHENTICATED_CODES | {
+    "AccessDenied",
+    "AccessDeniedException",
+    "UnauthorizedOperation",
+    "NotAuthorized",
+    "RegionDisabledException",
+}
 _UNAVAILABLE_CODES = frozenset(
     {
         "ThrottlingException",
