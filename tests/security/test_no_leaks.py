@@ -78,3 +78,36 @@ def test_corrupted_store_error_leaks_nothing(tmp_path: Path) -> None:
     with pytest.raises(StoreCorrupted) as info:
         fresh.get("a")
     assert CANARY not in _all_text(info.value)
+
+
+@pytest.mark.parametrize(
+    ("provider", "options", "key"),
+    [
+        ("vault", {"url": "https://app:{canary}@vault.internal:8200", "token_env": "T"}, "url"),
+        (
+            "aws",
+            {"region": "eu-west-1", "endpoint_url": "https://k:{canary}@sm.local"},
+            "endpoint_url",
+        ),
+        (
+            "aws",
+            {"region": "eu-west-1", "sts_endpoint_url": "https://k:{canary}@sts.local"},
+            "sts_endpoint_url",
+        ),
+        ("azure", {"vault_url": "https://u:{canary}@kv.vault.azure.net"}, "vault_url"),
+    ],
+)
+def test_endpoint_urls_with_credentials_are_refused_without_echo(
+    provider: str, options: dict[str, str], key: str, tmp_path: Path
+) -> None:
+    """Endpoints appear in reprs, errors and health details: a URL carrying a
+    password is refused at construction, and the refusal does not repeat it."""
+    from secretwire import ConfigError, get_provider_class
+
+    filled = {k: v.replace("{canary}", CANARY) for k, v in options.items()}
+    with pytest.raises(ConfigError) as info:
+        get_provider_class(provider).from_options(filled, base_dir=tmp_path)
+    assert info.value.key == key
+    for text in (str(info.value), repr(info.value), repr(info.value.args)):
+        assert CANARY not in text
+    assert info.value.__cause__ is None

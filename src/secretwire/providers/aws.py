@@ -67,6 +67,7 @@ from .base import (
     Secret,
     SecretProvider,
     SecretVersion,
+    plain_url,
     string_map,
 )
 
@@ -596,8 +597,8 @@ class AwsSecretsManagerProvider(SecretProvider):
             if not 0 < timeout <= 300:
                 raise ConfigError("must be more than 0 and at most 300 seconds", key=option)
         self.region = region
-        self.endpoint_url = endpoint_url
-        self.sts_endpoint_url = sts_endpoint_url
+        self.endpoint_url = plain_url(endpoint_url, "endpoint_url")
+        self.sts_endpoint_url = plain_url(sts_endpoint_url, "sts_endpoint_url")
         self.profile = profile
         self.role_arn = role_arn
         self.role_session_name = role_session_name

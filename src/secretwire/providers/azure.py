@@ -69,6 +69,7 @@ from .base import (
     Secret,
     SecretProvider,
     SecretVersion,
+    plain_url,
     string_map,
 )
 
@@ -377,6 +378,7 @@ class AzureKeyVaultProvider(SecretProvider):
             return
         if not isinstance(vault_url, str) or not vault_url.startswith("https://"):
             raise ConfigError("vault_url must be an https:// URL", key="vault_url")
+        plain_url(vault_url, "vault_url")
         secret_client, identity = _load_sdk()
         if credential is None:
             credential = self._owned_credential = identity.DefaultAzureCredential()

@@ -29,10 +29,33 @@ __all__ = [
     "Secret",
     "SecretProvider",
     "SecretVersion",
+    "plain_url",
     "string_map",
 ]
 
 _EMPTY: Mapping[str, str] = MappingProxyType({})
+
+
+def plain_url(url: str | None, option: str) -> str | None:
+    """``url`` checked to carry no credentials (``https://user:pass@host``).
+
+    Providers show their endpoint in reprs, errors and health details, so a URL
+    with a user or password in it is refused (``ConfigError`` naming the option,
+    never echoing the URL). Credentials belong in the provider's auth options."""
+    if url is None:
+        return None
+    from urllib.parse import urlsplit  # noqa: PLC0415 - only providers with URLs need it
+
+    try:
+        userinfo = urlsplit(url).netloc.rpartition("@")[0]
+    except ValueError:
+        raise ConfigError("is not a valid URL", key=option) from None
+    if userinfo:
+        raise ConfigError(
+            "must not contain a user name or password (use the provider's auth options)",
+            key=option,
+        )
+    return url
 
 
 def string_map(data: Mapping[str, str] | None, what: str) -> dict[str, str]:

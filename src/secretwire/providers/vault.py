@@ -58,6 +58,7 @@ from .base import (
     Secret,
     SecretProvider,
     SecretVersion,
+    plain_url,
     string_map,
 )
 
@@ -492,7 +493,7 @@ class VaultProvider(SecretProvider):
     ) -> None:
         if not isinstance(url, str) or not re.match(r"^https?://[^/\s]+", url):
             raise ConfigError("url must be an http:// or https:// address", key="url")
-        self._url = url.rstrip("/")
+        self._url = str(plain_url(url, "url")).rstrip("/")
         if not isinstance(mount, str) or not mount.strip("/"):
             raise ConfigError("mount must be a non-empty path", key="mount")
         self._mount = mount.strip("/")
