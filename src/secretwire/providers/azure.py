@@ -838,16 +838,7 @@ class AzureKeyVaultProvider(SecretProvider):
         vault_name = self.vault_name(name)
 
         def run() -> None:
-            poller = self._client.begin_delete_secret(
-                vault_name, _polling_interval=self._poll_interval
-            )
-            poller.wait(timeout=self._timeout)
-            if not poller.done():
-                raise ProviderUnavailable(
-                    f"deleting secret {name!r} did not finish within {self._timeout:g} s",
-                    name=name,
-                    provider=self.name,
-                )
+            self._finish(self._client.begin_delete_secret, vault_name, "deleting", name)
 
         self._call("delete", run, name=name)
         if self._purge_on_delete:
@@ -860,18 +851,20 @@ class AzureKeyVaultProvider(SecretProvider):
         vault_name = self.vault_name(name)
 
         def run() -> None:
-            poller = self._client.begin_recover_deleted_secret(
-                vault_name, _polling_interval=self._poll_interval
-            )
-            poller.wait(timeout=self._timeout)
-            if not poller.done():
-                raise ProviderUnavailable(
-                    f"recovering secret {name!r} did not finish within {self._timeout:g} s",
-                    name=name,
-                    provider=self.name,
-                )
+            self._finish(self._client.begin_recover_deleted_secret, vault_name, "recovering", name)
 
         self._call("recover", run, name=name)
+
+    def _finish(self, begin: Callable[..., Any], vault_name: str, doing: str, name: str) -> None:
+        """Start a long-running operation and wait for it, up to ``timeout``."""
+        poller = begin(vault_name, _polling_interval=self._poll_interval)
+        poller.wait(timeout=self._timeout)
+        if not poller.done():
+            raise ProviderUnavailable(
+                f"{doing} secret {name!r} did not finish within {self._timeout:g} s",
+                name=name,
+                provider=self.name,
+            )
 
     def purge(self, name: str) -> None:
         """``SecretClient.purge_deleted_secret`` (``DELETE /deletedsecrets/{name}``):
