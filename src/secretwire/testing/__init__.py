@@ -38,8 +38,9 @@ from ..errors import (
 )
 from ..providers.base import Health, Secret, SecretProvider
 from ..values import SecretValue
+from .leaks import assert_no_leak
 
-__all__ = ["CANARY", "ProviderContract"]
+__all__ = ["CANARY", "ProviderContract", "assert_no_leak"]
 
 #: A value that must never appear in any message, repr or log. Tests look for it.
 CANARY = "canary-7f3a9c-DO-NOT-LEAK-\u00e9\u2603"
