@@ -1,59 +1,193 @@
-"""The reference grammar: parse, find, format and substitute ``${secret:...}``.
+"""The reference grammar: parse, find, format and substitute ``${secret:...}``,
+and the one rule for secret names.
 
 Pure functions, no I/O. The scanner is a single left-to-right pass with no
 backtracking, so parsing is linear in the length of the text whatever it holds.
 
 Grammar (ABNF-like; ``docs/references.md`` explains it with examples)::
 
-    text        = *( literal / escape / reference )
-    escape      = "$$"                                   ; one literal "$", only in a run
-                                                         ; of "$" right before an opener
-    opener      = "{secret:" / "<secret:"
-    reference   = "$" opener body-rest                   ; "${" body "}" / "$<" body ">"
-    body        = "secret:" name [ "#" field ] [ "@" version ] [ ":-" default ]
-    name        = 1*name-char                            ; never contains ":-"
-    name-char   = any character except whitespace, control characters and  { } < > # @ $ \\
-    field       = 1*field-char                           ; name-char without ":"
-    version     = 1*( ALPHA / DIGIT / "-" / "_" / "." )
-    default     = *( default-char / "\\" any )            ; up to the closing delimiter
+    text         = *( literal / escape / reference )
+    escape       = "$$"                                ; one literal "$", only in a run
+                                                       ; of "$" right before an opener
+    opener       = "{secret:" / "<secret:"
+    reference    = "$" opener body-rest                ; "${" body "}" / "$<" body ">"
+    body         = "secret:" name [ "#" field ] [ "@" version ] [ ":-" default ]
+    name         = 1*( name-char / quoted )            ; a valid name once unquoted
+    name-char    = visible except  { } < > # @ $ \\  and a ":" followed by "-"
+    field        = 1*( field-char / quoted )
+    field-char   = name-char except ":"
+    version      = 1*( ALPHA / DIGIT / "-" / "_" / "." / quoted )
+    quoted       = "\\" visible                         ; that character, as itself
+    visible      = a character str.isprintable() accepts and str.isspace() does not
+    default      = *( default-char / "\\" any )         ; up to the closing delimiter
     default-char = any character except "\\" and the closing delimiter
 
 Anything else, including ``${HOME}`` or ``${env:X}``, is literal text.
+
+The bare form (what ``as_reference`` and ``secretwire get --ref`` read) is a body
+without ``secret:`` and without delimiters: ``db/creds#user@2:-x``; its default
+runs to the end of the text.
+
+**Names.** A secret name is 1 to :data:`MAX_NAME_LENGTH` visible characters: no
+whitespace, no control, format (invisible, e.g. U+200B), surrogate, private-use or
+unassigned code point. :func:`check_name` is that rule; every provider applies it
+before its backend's own alphabet, so every name a provider accepts can be written
+in a reference (the characters ``{ } < > # @ $ \\`` and the ``:`` of a ``:-`` are
+written with a backslash: ``${secret:a/user\\@example.com}``).
 """
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Literal
 
-from .errors import ReferenceSyntaxError
+from .errors import InvalidSecret, ReferenceSyntaxError
 
 __all__ = [
+    "MAX_NAME_LENGTH",
     "Reference",
     "Template",
     "as_reference",
+    "check_name",
     "contains_reference",
     "escape",
     "find_references",
+    "is_valid_name",
     "parse",
     "parse_reference",
 ]
 
 Style = Literal["${", "$<"]
 
+#: The longest secret name, in characters (AWS accepts an ARN of up to 2048).
+MAX_NAME_LENGTH = 2048
+
 _CLOSE = {"{": "}", "<": ">"}
-_NAME_FORBIDDEN = frozenset("{}<>#@$\\")
+#: Characters that end a name, field or version unless written with a backslash.
+_SPECIAL = frozenset("{}<>#@$\\")
 _VERSION_EXTRA = frozenset("-_.")
 _PREFIX = "secret:"
+_WHITESPACE = re.compile(r"\s")
+_NAMES_DOC = "docs/references.md#names"
+
+_CATEGORY = {
+    "Cc": "a control character",
+    "Cf": "an invisible format character",
+    "Cs": "a lone surrogate (not valid Unicode text)",
+    "Co": "a private-use character",
+    "Cn": "an unassigned code point",
+}
 
 
-def _is_name_char(ch: str) -> bool:
-    return not (ch in _NAME_FORBIDDEN or ch.isspace() or not ch.isprintable())
+def _is_visible(ch: str) -> bool:
+    return ch.isprintable() and not ch.isspace()
 
 
-def _is_version_char(ch: str) -> bool:
+def _describe(ch: str) -> str:
+    """What kind of invisible character ``ch`` is, with its code point (never as is)."""
+    if ch.isspace():
+        kind = "whitespace"
+    else:
+        kind = _CATEGORY.get(unicodedata.category(ch), "a non-printable character")
+    return f"{kind} (U+{ord(ch):04X})"
+
+
+def _invisible_at(text: str) -> int:
+    """The index of the first character of ``text`` that is not visible, or -1."""
+    if text.isprintable():
+        found = _WHITESPACE.search(text)
+        return -1 if found is None else found.start()
+    return next(i for i, ch in enumerate(text) if not _is_visible(ch))
+
+
+def _name_problem(name: str) -> tuple[int, str] | None:
+    """``(index, reason)`` when ``name`` breaks the name rule, else ``None``."""
+    if not name:
+        return 0, "is empty"
+    if len(name) > MAX_NAME_LENGTH:
+        return MAX_NAME_LENGTH, f"is {len(name)} characters long (at most {MAX_NAME_LENGTH})"
+    index = _invisible_at(name)
+    if index >= 0:
+        return index, f"has {_describe(name[index])} at character {index}"
+    return None
+
+
+def is_valid_name(name: object) -> bool:
+    """Whether ``name`` is a valid secret name (see :func:`check_name`)."""
+    return isinstance(name, str) and _name_problem(name) is None
+
+
+def _shown(name: str) -> str:
+    """A bounded repr of a name for a message (repr escapes what is not printable)."""
+    return repr(name if len(name) <= 80 else name[:77] + "...")
+
+
+def check_name(name: object, *, provider: str | None = None) -> str:
+    """``name``, if it is a valid secret name; else :class:`InvalidSecret`.
+
+    The one rule for every entry point (references, the CLI, every provider): 1 to
+    :data:`MAX_NAME_LENGTH` characters, each printable and not whitespace, so no
+    control, format (invisible), surrogate, private-use or unassigned code point.
+    Every such name can be written in a reference (``Reference(name).format()``).
+    A provider calls this first, then checks its backend's own alphabet.
+    """
+    if not isinstance(name, str):
+        raise InvalidSecret(
+            f"secret name must be a string, not {type(name).__name__}", provider=provider
+        )
+    problem = _name_problem(name)
+    if problem is None:
+        return name
+    raise InvalidSecret(
+        f"invalid secret name {_shown(name)}: it {problem[1]}; a name is 1-{MAX_NAME_LENGTH} "
+        f"printable characters without whitespace ({_NAMES_DOC})",
+        name=name if len(name) <= MAX_NAME_LENGTH else None,
+        provider=provider,
+    )
+
+
+def _name_plain(text: str, at: int) -> bool:
+    ch = text[at]
+    if ch in _SPECIAL or not _is_visible(ch):
+        return False
+    return not (ch == ":" and text.startswith("-", at + 1))
+
+
+def _field_plain(text: str, at: int) -> bool:
+    ch = text[at]
+    return ch != ":" and ch not in _SPECIAL and _is_visible(ch)
+
+
+def _version_plain(text: str, at: int) -> bool:
+    ch = text[at]
     return (ch.isascii() and ch.isalnum()) or ch in _VERSION_EXTRA
+
+
+def _quote(part: str, plain: Callable[[str, int], bool]) -> str:
+    """``part`` with a backslash before each character that would not read as itself."""
+    if all(plain(part, at) for at in range(len(part))):
+        return part
+    return "".join(ch if plain(part, at) else "\\" + ch for at, ch in enumerate(part))
+
+
+def _check_part(value: object, what: str, *, limit: int | None = None) -> None:
+    """A reference's name, field or version: a non-empty str of visible characters."""
+    if not isinstance(value, str):
+        raise TypeError(f"{what} must be str, not {type(value).__name__}")
+    if not value:
+        raise ReferenceSyntaxError(f"empty {what}", text=value, position=0)
+    if limit is not None and len(value) > limit:
+        raise ReferenceSyntaxError(
+            f"{what} longer than {limit} characters", text=value, position=limit
+        )
+    index = _invisible_at(value)
+    if index >= 0:
+        raise ReferenceSyntaxError(
+            f"{_describe(value[index])} in {what}", text=value, position=index
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,7 +195,9 @@ class Reference:
     """One parsed reference: which secret, which field and version, and a default.
 
     ``default`` is used only when the secret (or field) does not exist, never when
-    the backend is unavailable or access is denied.
+    the backend is unavailable or access is denied. ``name``, ``field`` and
+    ``version`` are checked on construction (:class:`ReferenceSyntaxError`), so
+    :meth:`format` always gives text that parses back to an equal reference.
     """
 
     name: str
@@ -70,20 +206,35 @@ class Reference:
     default: str | None = None
     style: Style = "${"
 
+    def __post_init__(self) -> None:
+        _check_part(self.name, "secret name", limit=MAX_NAME_LENGTH)
+        if self.field is not None:
+            _check_part(self.field, "field")
+        if self.version is not None:
+            _check_part(self.version, "version")
+        if self.default is not None and not isinstance(self.default, str):
+            raise TypeError(f"default must be str, not {type(self.default).__name__}")
+        if self.style not in ("${", "$<"):
+            raise ValueError(f"style must be '${{' or '$<', not {self.style!r}")
+
     @property
     def key(self) -> tuple[str, str | None]:
         """What to fetch: (name, version). References differing only in field share it."""
         return (self.name, self.version)
 
     def format(self, style: Style | None = None) -> str:
-        """The canonical text of this reference; ``parse_reference`` reads it back."""
+        """The canonical text of this reference; ``parse_reference`` reads it back.
+
+        Characters that have a meaning in a reference are written with a backslash
+        (the name ``a/user@example.com`` as ``${secret:a/user\\@example.com}``).
+        """
         style = style or self.style
         close = _CLOSE[style[1]]
-        out = [style, _PREFIX, self.name]
+        out = [style, _PREFIX, _quote(self.name, _name_plain)]
         if self.field is not None:
-            out += ["#", self.field]
+            out += ["#", _quote(self.field, _field_plain)]
         if self.version is not None:
-            out += ["@", self.version]
+            out += ["@", _quote(self.version, _version_plain)]
         if self.default is not None:
             escaped = self.default.replace("\\", "\\\\").replace(close, "\\" + close)
             out += [":-", escaped]
@@ -228,25 +379,41 @@ def _opens_reference(text: str, at: int) -> bool:
     return text.startswith("{" + _PREFIX, at) or text.startswith("<" + _PREFIX, at)
 
 
-def _scan(text: str, pos: int, accept: Callable[[str, int], bool]) -> int:
-    """Advance from ``pos`` while ``accept(char, index)``; return the stop offset."""
-    n = len(text)
-    while pos < n and accept(text[pos], pos):
-        pos += 1
-    return pos
-
-
-def _scan_token(
-    text: str, pos: int, accept: Callable[[str, int], bool], what: str
+def _scan_part(
+    text: str, pos: int, plain: Callable[[str, int], bool], what: str
 ) -> tuple[str, int]:
-    end = _scan(text, pos, accept)
-    if end == pos:
+    """A name, field or version from ``pos``: plain characters and backslash-quoted
+    visible ones. Returns the unquoted part and the offset where it stops."""
+    chunks: list[str] = []
+    n = len(text)
+    start = chunk_start = pos
+    while pos < n:
+        if text[pos] == "\\":
+            if pos + 1 >= n:
+                raise ReferenceSyntaxError(
+                    f"backslash at end of text in {what}", text=text, position=pos
+                )
+            quoted = text[pos + 1]
+            if not _is_visible(quoted):
+                raise ReferenceSyntaxError(
+                    f"{_describe(quoted)} after a backslash in {what}", text=text, position=pos + 1
+                )
+            chunks += [text[chunk_start:pos], quoted]
+            pos += 2
+            chunk_start = pos
+        elif plain(text, pos):
+            pos += 1
+        else:
+            break
+    if pos == start:
         raise ReferenceSyntaxError(f"empty {what} in reference", text=text, position=pos)
-    return text[pos:end], end
+    chunks.append(text[chunk_start:pos])
+    return "".join(chunks), pos
 
 
-def _scan_default(text: str, pos: int, close: str) -> tuple[str, int]:
-    """The default text up to ``close``; a backslash takes the next character as is."""
+def _scan_default(text: str, pos: int, close: str | None) -> tuple[str, int]:
+    """The default text up to ``close`` (``None``: the end of the text); a
+    backslash takes the next character as is."""
     chunks: list[str] = []
     n = len(text)
     chunk_start = pos
@@ -265,36 +432,47 @@ def _scan_default(text: str, pos: int, close: str) -> tuple[str, int]:
     return "".join(chunks), pos
 
 
-def _parse_body(text: str, start: int) -> tuple[Reference, int]:
-    """Parse the reference whose ``$`` is at ``start``; return it and the end offset."""
-    opener = text[start + 1]
-    close = _CLOSE[opener]
-    style: Style = "${" if opener == "{" else "$<"
-
-    def in_name(ch: str, at: int) -> bool:  # stops at '#', '@', ':-' and the delimiter
-        return _is_name_char(ch) and not (ch == ":" and text.startswith("-", at + 1))
-
-    name, pos = _scan_token(text, start + 2 + len(_PREFIX), in_name, "secret name")
+def _parse_parts(
+    text: str, pos: int, close: str | None, style: Style, opened_at: int = 0
+) -> tuple[Reference, int]:
+    """Name, field, version and default from ``pos``, up to ``close`` (consumed) or,
+    for the bare form (``None``), up to the end of the text. An unterminated
+    reference is reported at ``opened_at``."""
+    name_start = pos
+    name, pos = _scan_part(text, pos, _name_plain, "secret name")
+    if len(name) > MAX_NAME_LENGTH:
+        raise ReferenceSyntaxError(
+            f"secret name longer than {MAX_NAME_LENGTH} characters", text=text, position=name_start
+        )
     field = version = default = None
     if text.startswith("#", pos):
-        field, pos = _scan_token(
-            text, pos + 1, lambda ch, _: _is_name_char(ch) and ch != ":", "field after '#'"
-        )
+        field, pos = _scan_part(text, pos + 1, _field_plain, "field after '#'")
     if text.startswith("@", pos):
-        version, pos = _scan_token(
-            text, pos + 1, lambda ch, _: _is_version_char(ch), "version after '@'"
-        )
+        version, pos = _scan_part(text, pos + 1, _version_plain, "version after '@'")
     if text.startswith(":-", pos):
         default, pos = _scan_default(text, pos + 2, close)
+    if close is None:
+        if pos < len(text):
+            raise ReferenceSyntaxError(
+                f"unexpected character {text[pos]!r} in reference", text=text, position=pos
+            )
+        return Reference(name, field, version, default, style), pos
     if pos >= len(text):
         raise ReferenceSyntaxError(
-            f"unterminated reference (missing {close!r})", text=text, position=start
+            f"unterminated reference (missing {close!r})", text=text, position=opened_at
         )
     if text[pos] != close:
         raise ReferenceSyntaxError(
             f"unexpected character {text[pos]!r} in reference", text=text, position=pos
         )
     return Reference(name, field, version, default, style), pos + 1
+
+
+def _parse_body(text: str, start: int) -> tuple[Reference, int]:
+    """Parse the reference whose ``$`` is at ``start``; return it and the end offset."""
+    opener = text[start + 1]
+    style: Style = "${" if opener == "{" else "$<"
+    return _parse_parts(text, start + 2 + len(_PREFIX), _CLOSE[opener], style, start)
 
 
 def parse_reference(text: str) -> Reference:
@@ -307,22 +485,17 @@ def parse_reference(text: str) -> Reference:
     return occurrence.reference
 
 
-_BARE_WRAP = "${" + _PREFIX
-
-
 def as_reference(text: str | Reference) -> Reference:
     """A :class:`Reference` from a reference's text, or from its bare form
-    ``name#field@version:-default`` (what a CLI argument or a resolver argument
-    holds). Errors report positions in ``text`` as given."""
+    ``name#field@version:-default`` (what ``secretwire get --ref`` or a resolver
+    argument holds; the default runs to the end of the text). Errors report
+    positions in ``text`` as given."""
     if isinstance(text, Reference):
         return text
     if text.startswith("$"):
         return parse_reference(text)
-    try:
-        return parse_reference(_BARE_WRAP + text + "}")
-    except ReferenceSyntaxError as err:
-        position = min(max(err.position - len(_BARE_WRAP), 0), len(text))
-        raise ReferenceSyntaxError(err.reason, text=text, position=position) from None
+    ref, _ = _parse_parts(text, 0, None, "${")
+    return ref
 
 
 def find_references(text: str) -> Iterator[Occurrence]:

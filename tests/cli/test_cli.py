@@ -57,7 +57,9 @@ def test_set_get_list_versions_delete(
     assert capsys.readouterr().out == "second"
     assert main(["get", "db/password", "--version", "1"]) == 0
     assert capsys.readouterr().out == "first"
-    assert main(["get", "db/creds#user"]) == 0
+    assert main(["get", "db/creds", "--field", "user"]) == 0
+    assert capsys.readouterr().out == "app"
+    assert main(["get", "--ref", "db/creds#user"]) == 0
     assert capsys.readouterr().out == "app"
     assert main(["list", "db/"]) == 0
     assert capsys.readouterr().out.split() == ["db/creds", "db/password"]
@@ -89,7 +91,7 @@ def test_hidden_prompt_asks_twice() -> None:
             return True
 
     answers = iter(["v", "v"])
-    assert read_value(Tty(), prompt=lambda _: next(answers)) == "v"
+    assert read_value(Tty(), prompt=lambda _: next(answers)).reveal() == "v"
     answers = iter(["v", "w"])
     with pytest.raises(Exception, match="differ"):
         read_value(Tty(), prompt=lambda _: next(answers))
@@ -174,8 +176,10 @@ def test_canary_never_in_cli_output_except_get_and_reveal(
         ["versions", "c"],
         ["render", "config.yaml"],
         ["check", "config.yaml"],
+        ["get", "c", "--field", "field"],
+        ["get", "--ref", "c#field"],
+        ["get", "c", "--version", "99"],
         ["get", "c#field"],
-        ["get", "c@99"],
         ["health"],
     ):
         main(args)
@@ -220,12 +224,16 @@ def test_get_version_flag_with_a_default(
     run(monkeypatch, ["set", "p"], "one")
     run(monkeypatch, ["set", "p"], "two")
     capsys.readouterr()
-    assert main(["get", "p:-dflt", "--version", "1"]) == 0
+    assert main(["get", "--ref", "p:-dflt", "--version", "1"]) == 0
     assert capsys.readouterr().out == "one"
-    assert main(["get", "nope:-dflt", "--version", "1"]) == 0
+    assert main(["get", "--ref", "nope:-dflt", "--version", "1"]) == 0
     assert capsys.readouterr().out == "dflt"
-    assert main(["get", "p@1", "--version", "1"]) == 1
-    assert "either with @" in capsys.readouterr().err
+    assert main(["get", "nope", "--default", "dflt", "--version", "1"]) == 0
+    assert capsys.readouterr().out == "dflt"
+    assert main(["get", "p", "--default", "", "--version", "1"]) == 0
+    assert capsys.readouterr().out == "one"
+    assert main(["get", "--ref", "p@1", "--version", "1"]) == 1
+    assert "either in --ref or with --version" in capsys.readouterr().err
 
 
 def test_check_counts_defaults_apart(project: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -232,6 +232,21 @@ def test_unmappable_names_are_invalid(offline: AzureKeyVaultProvider) -> None:
         offline.get("db", version="")
 
 
+def test_shared_name_rule_and_surrogate_values_are_refused_before_any_call(
+    offline: AzureKeyVaultProvider,
+) -> None:
+    # The closed port proves no call is made: a call would raise ProviderUnavailable.
+    for name in ("a b", "a\u200bb", "a\udcffb"):
+        with pytest.raises(InvalidSecret, match="invalid secret name"):
+            offline.get(name)
+        with pytest.raises(InvalidSecret, match="invalid secret name"):
+            offline.set(name, "v")
+    with pytest.raises(InvalidSecret, match="lone surrogate") as info:
+        offline.set("db", CANARY + "\udcff")
+    _assert_no_canary(info.value)
+    assert info.value.__context__ is None
+
+
 def test_verbatim_names() -> None:
     provider = AzureKeyVaultProvider(
         "https://127.0.0.1:1", credential=FakeCredential(), name_encoding="verbatim"

@@ -8,8 +8,23 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from secretwire import Reference, ReferenceSyntaxError, escape, parse, parse_reference
-from secretwire.references import Occurrence, _escape, find_references
+from secretwire import (
+    InvalidSecret,
+    Reference,
+    ReferenceSyntaxError,
+    as_reference,
+    escape,
+    parse,
+    parse_reference,
+)
+from secretwire.references import (
+    MAX_NAME_LENGTH,
+    Occurrence,
+    _escape,
+    check_name,
+    find_references,
+    is_valid_name,
+)
 
 
 def refs(text: str) -> list[Reference]:
@@ -37,6 +52,15 @@ def refs(text: str) -> list[Reference]:
         ),
         ("${secret:123}", Reference("123")),
         ("${secret:clé/пароль}", Reference("clé/пароль")),
+        # a backslash takes the next visible character as is, in names, fields, versions
+        (r"${secret:a/user\@example.com}", Reference("a/user@example.com")),
+        (r"${secret:feature\:-off}", Reference("feature:-off")),
+        (r"${secret:feature\:-off:-on}", Reference("feature:-off", default="on")),
+        (r"${secret:a\#b#c\:d\#e@v\+1}", Reference("a#b", "c:d#e", "v+1")),
+        (r"${secret:\$\{x\}\<y\>\\}", Reference("${x}<y>\\")),
+        (r"$<secret:a\>b>", Reference("a>b", style="$<")),
+        (r"${secret:\a\b}", Reference("ab")),  # quoting an ordinary character is allowed
+        ("${secret:a::-d}", Reference("a:", default="d")),
     ],
 )
 def test_single_references(text: str, expected: Reference) -> None:
@@ -97,6 +121,12 @@ def test_escape_makes_any_text_literal() -> None:
         ("${secret:a{b}", 10, "unexpected character '{'"),
         ("$<secret:a}", 10, "unexpected character '}'"),
         ("${secret:a:-x\\", 13, "backslash at end"),
+        ("${secret:a\\", 10, "backslash at end of text in secret name"),
+        ("${secret:a\\ b}", 11, "whitespace (U+0020) after a backslash"),
+        ("${secret:a\\\u200bb}", 11, "invisible format character (U+200B)"),
+        ("${secret:a\u200bb}", 10, "unexpected character '\\u200b'"),
+        ("${secret:a#b\\}", 0, "unterminated"),
+        ("${secret:" + "x" * (MAX_NAME_LENGTH + 1) + "}", 9, "longer than 2048"),
     ],
 )
 def test_malformed_references_name_the_position(text: str, position: int, reason: str) -> None:
@@ -127,15 +157,12 @@ def test_substituted_values_are_not_parsed_again() -> None:
 
 # -- properties -------------------------------------------------------------------
 
-_name_chars = st.characters(
-    blacklist_categories=("Cs", "Cc", "Zs", "Zl", "Zp"),
-    blacklist_characters="{}<>#@$\\ \t\n\r\x0b\x0c\x85",
-)
-names = st.text(_name_chars, min_size=1, max_size=30).filter(
-    lambda s: ":-" not in s and s.isprintable() and not any(c.isspace() for c in s)
-)
-fields = names.filter(lambda s: ":" not in s)
-versions = st.text("abcdefABCDEF0123456789-_.", min_size=1, max_size=12)
+#: Every character a name may hold, weighted towards those a reference quotes.
+_visible = st.characters(blacklist_categories=("Cs", "Cc", "Cf", "Co", "Cn", "Zs", "Zl", "Zp"))
+_special = st.sampled_from(list("{}<>#@$\\:-"))
+names = st.text(_visible | _special, min_size=1, max_size=30).filter(is_valid_name)
+fields = names
+versions = st.text(st.sampled_from("abcAB019-_.") | _special | _visible, min_size=1, max_size=12)
 defaults = st.none() | st.text(max_size=20)
 references = st.builds(
     Reference,
@@ -197,10 +224,84 @@ def test_hostile_input_of_megabytes_parses(unit: str) -> None:
         assert template.source == text
 
 
-def test_as_reference_accepts_bare_form_and_reports_user_positions() -> None:
-    from secretwire import as_reference
+@given(names)
+def test_every_valid_name_round_trips_through_a_reference(name: str) -> None:
+    ref = Reference(name)
+    assert parse_reference(ref.format()) == ref
+    assert parse_reference(ref.format("$<")).name == name
+    assert as_reference(ref.format()[len("${secret:") : -1]) == ref
+    embedded = parse(f"a ${{x}} {ref.format()} $$ {ref.format('$<')}:-b")
+    assert [r.name for r in embedded.references] == [name, name]
 
+
+@pytest.mark.parametrize(
+    ("name", "text"),
+    [
+        ("a/user@example.com", r"${secret:a/user\@example.com}"),
+        ("feature:-off", r"${secret:feature\:-off}"),
+        ("a:b-c", "${secret:a:b-c}"),
+        ("db/creds#user", r"${secret:db/creds\#user}"),
+        ("${x}", r"${secret:\$\{x\}}"),
+        ("<a>", r"${secret:\<a\>}"),
+        ("back\\slash", r"${secret:back\\slash}"),
+    ],
+)
+def test_format_quotes_what_has_a_meaning(name: str, text: str) -> None:
+    assert Reference(name).format() == text
+    assert parse_reference(text).name == name
+
+
+@pytest.mark.parametrize(
+    ("name", "reason"),
+    [
+        ("", "is empty"),
+        ("a b", "whitespace (U+0020) at character 1"),
+        ("tab\there", "whitespace (U+0009)"),
+        ("a\u00a0b", "whitespace (U+00A0)"),
+        ("a\x07b", "a control character (U+0007)"),
+        ("a\u200bb", "an invisible format character (U+200B)"),
+        ("\ufeffbom", "an invisible format character (U+FEFF)"),
+        ("a\udcffb", "a lone surrogate"),
+        ("a\ue000", "a private-use character (U+E000)"),
+        ("a\u0378", "an unassigned code point (U+0378)"),
+        ("x" * (MAX_NAME_LENGTH + 1), "is 2049 characters long"),
+    ],
+)
+def test_the_name_rule(name: str, reason: str) -> None:
+    assert not is_valid_name(name)
+    with pytest.raises(InvalidSecret) as info:
+        check_name(name, provider="p")
+    assert reason in str(info.value)
+    assert "docs/references.md#names" in str(info.value)
+    assert info.value.provider == "p"
+    assert len(str(info.value)) < 300  # a long name is shown shortened
+    with pytest.raises(ReferenceSyntaxError):
+        Reference(name)
+
+
+def test_valid_names() -> None:
+    valid = ("db/password", "a/user@example.com", "feature:-off", "clé/пароль", "🔑", "x" * 2048)
+    for name in valid:
+        assert check_name(name) == name
+        assert is_valid_name(name)
+    assert not is_valid_name(42)
+    with pytest.raises(InvalidSecret, match="must be a string"):
+        check_name(42)
+
+
+def test_reference_parts_are_checked_on_construction() -> None:
+    for kwargs in ({"field": ""}, {"version": ""}, {"field": "a b"}, {"version": "1 2"}):
+        with pytest.raises(ReferenceSyntaxError):
+            Reference("x", **kwargs)  # type: ignore[arg-type]
+    with pytest.raises(TypeError):
+        Reference(3)  # type: ignore[arg-type]
+
+
+def test_as_reference_accepts_bare_form_and_reports_user_positions() -> None:
     assert as_reference("db/creds#user@2:-x") == Reference("db/creds", "user", "2", "x")
+    # the bare form's default runs to the end of the text: no delimiter to quote
+    assert as_reference("x:-a}b>c") == Reference("x", default="a}b>c")
+    assert as_reference(r"a\@b@1") == Reference("a@b", version="1")
     assert as_reference("${secret:a}") == Reference("a")
     ref = Reference("a")
     assert as_reference(ref) is ref

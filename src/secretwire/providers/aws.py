@@ -59,6 +59,7 @@ from ..errors import (
     SecretwireError,
     UnsupportedOperation,
 )
+from ..references import check_name
 from ..values import SecretValue
 from .base import (
     Capabilities,
@@ -67,6 +68,7 @@ from .base import (
     Secret,
     SecretProvider,
     SecretVersion,
+    check_value,
     plain_url,
     string_map,
 )
@@ -419,6 +421,7 @@ def _import_sdk() -> None:
 def _check_name(name: object, *, allow_arn: bool) -> str:
     if not isinstance(name, str):
         raise TypeError(f"secret name must be str, not {type(name).__name__}")
+    check_name(name, provider=_PROVIDER)
     if _NAME.fullmatch(name) or (allow_arn and _ARN.fullmatch(name)):
         return name
     shown = name if len(name) <= 80 else name[:77] + "..."
@@ -988,17 +991,9 @@ class AwsSecretsManagerProvider(SecretProvider):
         """
         if not isinstance(value, str):
             raise TypeError(f"secret value must be str, not {type(value).__name__}")
-        try:
-            size = len(value.encode("utf-8"))
-        except UnicodeEncodeError:
-            size = -1  # raised below, outside the handler: the UnicodeEncodeError holds the value
-        if size < 0:
-            _check_name(name, allow_arn=False)
-            raise InvalidSecret(
-                "invalid secret: the value is not valid Unicode (lone surrogate)",
-                name=name,
-                provider=_PROVIDER,
-            )
+        _check_name(name, allow_arn=False)
+        check_value(value, name=name, provider=_PROVIDER)
+        size = len(value.encode("utf-8"))
         return self._write(name, {"SecretString": value}, size, metadata, tags, expires_at)
 
     def set_binary(

@@ -61,6 +61,7 @@ from ..errors import (
     SecretNotFound,
     SecretNotYetValid,
 )
+from ..references import check_name
 from ..values import SecretValue
 from .base import (
     Capabilities,
@@ -69,6 +70,7 @@ from .base import (
     Secret,
     SecretProvider,
     SecretVersion,
+    check_value,
     plain_url,
     string_map,
 )
@@ -469,8 +471,7 @@ class AzureKeyVaultProvider(SecretProvider):
         Raises :class:`InvalidSecret` for an empty name, a name whose encoding is over
         127 characters, or (``verbatim``) a name that is not a Key Vault name.
         """
-        if not isinstance(name, str) or not name:
-            raise InvalidSecret("secret name must be a non-empty string", provider=self.name)
+        check_name(name, provider=self.name)
         if self._verbatim:
             if not _VAULT_NAME.fullmatch(name):
                 raise InvalidSecret(
@@ -806,6 +807,7 @@ class AzureKeyVaultProvider(SecretProvider):
         vault_name = self.vault_name(name)
         if not isinstance(value, str):
             raise TypeError("secret values are str")
+        check_value(value, name=name, provider=self.name)
         size = len(value.encode("utf-8", "surrogatepass"))
         if size > MAX_VALUE_BYTES:
             raise InvalidSecret(

@@ -10,6 +10,7 @@ from __future__ import annotations
 import builtins
 import enum
 import json
+import re
 from abc import ABC, abstractmethod
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -19,7 +20,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any, ClassVar
 
-from ..errors import ConfigError, FieldNotFound, ProviderError, UnsupportedOperation
+from ..errors import ConfigError, FieldNotFound, InvalidSecret, ProviderError, UnsupportedOperation
 from ..values import SecretValue
 
 __all__ = [
@@ -29,11 +30,35 @@ __all__ = [
     "Secret",
     "SecretProvider",
     "SecretVersion",
+    "check_value",
     "plain_url",
     "string_map",
 ]
 
 _EMPTY: Mapping[str, str] = MappingProxyType({})
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def check_value(value: object, *, name: str, provider: str) -> None:
+    """Refuse a value ``set`` cannot store as text, before any backend call.
+
+    A ``str`` holding a lone surrogate (what ``surrogateescape`` makes of bytes that
+    are not UTF-8) cannot be encoded as UTF-8: every provider refuses it with
+    :class:`InvalidSecret` naming the character offset, never the value. A value
+    that is not a ``str`` is a ``TypeError``. Every provider's ``set`` calls this."""
+    if not isinstance(value, str):
+        raise TypeError(f"secret value must be str, not {type(value).__name__}")
+    found = _SURROGATE.search(value)
+    if found is None:
+        return
+    offset = found.start()
+    del found, value  # the frame that raises holds no value
+    raise InvalidSecret(
+        f"value of secret {name!r} is not valid Unicode text (a lone surrogate at character "
+        f"{offset}; bytes that are not UTF-8?); nothing stored",
+        name=name,
+        provider=provider,
+    )
 
 
 def plain_url(url: str | None, option: str) -> str | None:

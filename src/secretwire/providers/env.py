@@ -22,7 +22,8 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
-from ..errors import ConfigError, InvalidSecret, SecretNotFound
+from ..errors import ConfigError, SecretNotFound
+from ..references import check_name
 from ..values import SecretValue
 from .base import Capabilities, Secret, SecretProvider
 
@@ -84,8 +85,7 @@ class EnvProvider(SecretProvider):
         return self._prefix + (part.upper() if self._uppercase else part)
 
     def get(self, name: str, *, version: str | None = None) -> Secret:
-        if not isinstance(name, str) or not name:
-            raise InvalidSecret("secret name must be a non-empty string", provider=_PROVIDER)
+        check_name(name, provider=_PROVIDER)
         variable = self.variable_for(name)
         if version is not None:
             raise SecretNotFound(

@@ -44,7 +44,6 @@ import sys
 import tempfile
 import threading
 import time
-import unicodedata
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -67,6 +66,7 @@ from ..errors import (
     StoreCorrupted,
     StoreKeyMismatch,
 )
+from ..references import check_name
 from ..values import SecretValue
 from .base import (
     Capabilities,
@@ -75,6 +75,7 @@ from .base import (
     Secret,
     SecretProvider,
     SecretVersion,
+    check_value,
     string_map,
 )
 
@@ -486,14 +487,11 @@ def _stamp(stat: os.stat_result, data: bytes) -> _Stamp:
 
 
 def _check_name(name: object) -> str:
-    if not isinstance(name, str) or not name:
-        raise InvalidSecret("secret name must be a non-empty string", provider=_PROVIDER)
+    name = check_name(name, provider=_PROVIDER)
     if len(name) > _MAX_NAME_CHARS:
         raise InvalidSecret(
             f"secret name is longer than {_MAX_NAME_CHARS} characters", provider=_PROVIDER
         )
-    if any(unicodedata.category(char) == "Cc" for char in name):
-        raise InvalidSecret(f"secret name {name!r} contains control characters", provider=_PROVIDER)
     return name
 
 
@@ -833,6 +831,7 @@ class LocalFileProvider(SecretProvider):
         _check_name(name)
         if not isinstance(value, str):
             raise TypeError(f"secret value must be str, not {type(value).__name__}")
+        check_value(value, name=name, provider=_PROVIDER)
         new_metadata = MappingProxyType(string_map(metadata, "metadata"))
         new_tags = MappingProxyType(string_map(tags, "tags"))
         expires = _check_expiry(expires_at, name)

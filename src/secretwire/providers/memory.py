@@ -16,9 +16,10 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from ..errors import ConfigError, InvalidSecret, SecretNotFound
+from ..errors import ConfigError, SecretNotFound
+from ..references import check_name
 from ..values import SecretValue
-from .base import Capabilities, Secret, SecretProvider, SecretVersion
+from .base import Capabilities, Secret, SecretProvider, SecretVersion, check_value
 
 __all__ = ["MemoryProvider"]
 
@@ -60,6 +61,7 @@ class MemoryProvider(SecretProvider):
         return cls({str(k): v for k, v in secrets.items()})
 
     def get(self, name: str, *, version: str | None = None) -> Secret:
+        check_name(name, provider=self.name)
         with self._lock:
             self.calls["get"] += 1
             versions = self._data.get(name)
@@ -93,10 +95,10 @@ class MemoryProvider(SecretProvider):
         tags: Mapping[str, str] | None = None,
         expires_at: datetime | None = None,
     ) -> SecretVersion:
-        if not name or not isinstance(name, str):
-            raise InvalidSecret("secret names must be non-empty strings", provider=self.name)
+        check_name(name, provider=self.name)
         if not isinstance(value, str):
             raise TypeError("secret values are str")
+        check_value(value, name=name, provider=self.name)
         with self._lock:
             self.calls["set"] += 1
             versions = self._data.setdefault(name, [])

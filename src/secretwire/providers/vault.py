@@ -32,7 +32,6 @@ import re
 import ssl
 import threading
 import time
-import unicodedata
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -50,6 +49,7 @@ from ..errors import (
     SecretNotFound,
     UnsupportedOperation,
 )
+from ..references import check_name
 from ..values import SecretValue
 from .base import (
     Capabilities,
@@ -58,6 +58,7 @@ from .base import (
     Secret,
     SecretProvider,
     SecretVersion,
+    check_value,
     plain_url,
     string_map,
 )
@@ -214,8 +215,7 @@ class _Token:
 
 
 def _check_name(name: object) -> str:
-    if not isinstance(name, str) or not name:
-        raise InvalidSecret("secret name must be a non-empty string", provider=_PROVIDER)
+    name = check_name(name, provider=_PROVIDER)
     if name.startswith("/") or name.endswith("/"):
         raise InvalidSecret(
             f"secret name {name!r} must not start or end with '/'", provider=_PROVIDER
@@ -224,8 +224,6 @@ def _check_name(name: object) -> str:
         raise InvalidSecret(
             f"secret name {name!r} has an empty, '.' or '..' path segment", provider=_PROVIDER
         )
-    if any(unicodedata.category(char) in ("Cc", "Cs") for char in name):
-        raise InvalidSecret(f"secret name {name!r} contains control characters", provider=_PROVIDER)
     return name
 
 
@@ -1077,6 +1075,7 @@ class VaultProvider(SecretProvider):
         _check_name(name)
         if not isinstance(value, str):
             raise TypeError(f"secret value must be str, not {type(value).__name__}")
+        check_value(value, name=name, provider=_PROVIDER)
         custom = string_map(metadata, "metadata")
         if string_map(tags, "tags"):
             raise UnsupportedOperation(
