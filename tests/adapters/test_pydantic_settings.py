@@ -537,6 +537,61 @@ def test_masked_container_and_generic_secret_types(manager: SecretManager) -> No
     assert_no_canary(settings, settings.model_dump(), settings.model_dump_json())
 
 
+class DbPort(BaseModel):
+    port: Secret[int] = Secret(1)
+
+
+class SecretPorts(SecretSettings):
+    model_config = SecretSettingsConfigDict(
+        env_prefix="APP_", env_nested_delimiter="__", env_file=".env", secrets_dir="secrets"
+    )
+
+    port: Secret[int] = Secret(1)
+    maybe: Secret[int] | None = None
+    db: DbPort = DbPort()
+    ports: dict[str, Secret[int]] = Field(default_factory=dict)  # complex: JSON still decoded
+
+
+@pytest.mark.parametrize("source", ["env", "dotenv", "secrets_dir"])
+def test_secret_int_from_a_variable_holding_a_reference(
+    source: str, monkeypatch: pytest.MonkeyPatch, manager: SecretManager
+) -> None:
+    # Older pydantic-settings (2.4.0) decodes a Secret[int] field's text as JSON, so a
+    # reference failed with "error parsing value for field" before secretwire saw it.
+    values = {
+        "APP_PORT": "${secret:port}",
+        "APP_MAYBE": "${secret:port}",
+        "APP_DB__PORT": "${secret:port}",
+        "APP_PORTS": '{"a": "${secret:port}", "b": 7}',
+    }
+    work = Path.cwd()
+    (work / "secrets").mkdir()
+    for name, value in values.items():
+        if source == "env":
+            monkeypatch.setenv(name, value)
+        elif source == "dotenv":
+            with (work / ".env").open("a", encoding="utf-8") as env_file:
+                env_file.write(f"{name}='{value}'\n")
+        elif name != "APP_DB__PORT":  # the secrets dir has no nested delimiter
+            (work / "secrets" / name.lower()).write_text(value, encoding="utf-8")
+    settings = SecretPorts(_secretwire_manager=manager)
+    assert settings.port.get_secret_value() == 5432
+    assert settings.maybe is not None and settings.maybe.get_secret_value() == 5432
+    assert {k: v.get_secret_value() for k, v in settings.ports.items()} == {"a": 5432, "b": 7}
+    assert settings.db.port.get_secret_value() == (1 if source == "secrets_dir" else 5432)
+
+
+def test_secret_int_from_a_variable_that_is_not_a_reference_still_fails(
+    monkeypatch: pytest.MonkeyPatch, manager: SecretManager
+) -> None:
+    (Path.cwd() / "secrets").mkdir()
+    monkeypatch.setenv("APP_PORT", "5432")
+    assert SecretPorts(_secretwire_manager=manager).port.get_secret_value() == 5432
+    monkeypatch.setenv("APP_PORT", "not a number")
+    with pytest.raises((SettingsError, ValidationError)):
+        SecretPorts(_secretwire_manager=manager)
+
+
 @pytest.mark.parametrize("field_type", ["int", "Secret[int]"])
 def test_validation_error_never_shows_the_value(
     manager: SecretManager, provider: MemoryProvider, field_type: str

@@ -167,11 +167,13 @@ class _Abort(Exception):
 
 def _recording(func: _F) -> _F:
     """Wrap a ``settings_customise_sources`` so the chosen sources are remembered
-    (they name where a failing reference came from)."""
+    (they name where a failing reference came from) and take references as text."""
 
     @functools.wraps(func)
     def record(cls: type[BaseSettings], *args: Any, **kwargs: Any) -> Any:
         sources = func(cls, *args, **kwargs)
+        for source in sources:
+            _keep_references(source)
         load = _LOAD.get()
         if load is not None and load.owner is cls:
             load.sources = tuple(sources)
@@ -179,6 +181,33 @@ def _recording(func: _F) -> _F:
 
     record.__secretwire_recording__ = True  # type: ignore[attr-defined]
     return typing.cast(_F, record)
+
+
+def _keep_references(source: Any) -> None:
+    """Let ``source`` pass a reference through where it expects JSON.
+
+    A source decodes the text of a "complex" field (a model, a dict, a list) as JSON.
+    Older pydantic-settings releases (2.4.0 among them; not 2.16) count ``Secret[int]``
+    as complex too, so ``APP_PORT='${secret:port}'`` (env var, dotenv, secrets dir)
+    failed with "error parsing value for field" before the reference could be
+    resolved. Text that is not JSON but holds a reference is now passed on as text: it
+    is resolved with the rest, and pydantic validates the value. JSON holding
+    references decodes as before."""
+    decode = getattr(source, "decode_complex_value", None)
+    if decode is None or getattr(decode, "__secretwire__", False):
+        return
+
+    @functools.wraps(decode)
+    def decode_complex_value(field_name: str, field: FieldInfo, value: Any) -> Any:
+        try:
+            return decode(field_name, field, value)
+        except ValueError:
+            if isinstance(value, str) and contains_reference(value):
+                return value
+            raise
+
+    decode_complex_value.__secretwire__ = True  # type: ignore[attr-defined]
+    source.decode_complex_value = decode_complex_value
 
 
 # -- the base class --------------------------------------------------------------------
