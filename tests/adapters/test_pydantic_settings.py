@@ -43,7 +43,7 @@ from secretwire.adapters.pydantic_settings import (
     close_managers,
 )
 from secretwire.providers.memory import MemoryProvider
-from secretwire.testing import CANARY
+from secretwire.testing import CANARY, assert_no_leak
 
 # -- fixtures ----------------------------------------------------------------------------
 
@@ -644,6 +644,77 @@ def test_canary_absent_from_failures_and_logs(
     assert_no_canary(info.value, info.value.failures, all_logs.text)
     if hasattr(BaseSettings, "_settings_log_debug"):
         assert "APP_TOKEN" in all_logs.text or "${secret:db/password}" in all_logs.text
+
+
+def test_debug_log_of_a_nested_secret_settings_masks_resolved_values(
+    monkeypatch: pytest.MonkeyPatch,
+    manager: SecretManager,
+    all_logs: pytest.LogCaptureFixture,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    # A nested SecretSettings gets the values its parent resolved as init arguments;
+    # newer pydantic-settings log every source's values at DEBUG.
+    monkeypatch.setenv("PYDANTIC_SETTINGS_DEBUG", "1")
+    monkeypatch.setenv("APP_TOKEN", "${secret:db/password}")
+
+    class Inner(SecretSettings):
+        token: SecretStr = SecretStr("unset")
+        keys: list[SecretStr] = Field(default_factory=list)
+        note: str = "none"
+
+    class Outer(SecretSettings):
+        model_config = SecretSettingsConfigDict(env_prefix="APP_")
+        inner: Inner
+        token: SecretStr = SecretStr("unset")
+
+    settings = Outer(
+        inner={"token": "${secret:db/password}", "keys": ["${secret:api/key}"], "note": "plain"},
+        _secretwire_manager=manager,
+    )
+    assert settings.inner.token.get_secret_value() == CANARY
+    assert settings.inner.keys[0].get_secret_value() == "key-" + CANARY
+    assert settings.token.get_secret_value() == CANARY
+    logging.getLogger("test").debug("settings: %r", settings)
+    assert CANARY not in all_logs.text
+    assert CANARY not in "".join(capsys.readouterr())
+    if hasattr(BaseSettings, "_settings_log_debug"):  # the log exists (not in 2.4)
+        assert "Resolving settings for 'Inner'" in all_logs.text
+        assert "'plain'" in all_logs.text  # other values are logged as they are
+        assert "**********" in all_logs.text
+
+
+def test_errors_of_a_failed_load_hold_no_value_in_their_frames(
+    monkeypatch: pytest.MonkeyPatch, manager: SecretManager, provider: MemoryProvider
+) -> None:
+    class Partial(SecretSettings):
+        model_config = SecretSettingsConfigDict(env_prefix="APP_")
+        good: SecretStr = Field("${secret:db/password}")
+        missing: SecretStr = Field("${secret:missing/one}")
+
+    class Refused(SecretSettings):
+        good: SecretStr = Field("${secret:db/password}")
+        dsn: str = "x${secret:api/key}"
+
+    class Invalid(SecretSettings):
+        good: SecretStr = Field("${secret:db/password}")
+        port: Secret[int] = Field("${secret:bad/port}")
+
+    class Unrelated(SecretSettings):
+        good: SecretStr = Field("${secret:db/password}")
+        other: int = Field("not a number")
+
+    provider.set("bad/port", "port-" + CANARY)
+    monkeypatch.setenv("APP_GOOD", "${secret:db/password}")
+    errors: list[Exception] = []
+    for model in (Partial, Refused, Invalid, Unrelated):
+        with pytest.raises((SettingsError, ValidationError)) as caught:
+            model(_secretwire_manager=manager)
+        errors.append(caught.value)
+    with pytest.raises(ValidationError) as caught:
+        Invalid.model_validate({"good": "${secret:api/key}"})
+    errors.append(caught.value)
+    for error in errors:
+        assert_no_leak(error, CANARY)
 
 
 # -- errors from the backend -------------------------------------------------------------
