@@ -319,6 +319,7 @@ def test_one_error_lists_every_failure_with_its_location(
     assert err.__cause__ is None
     assert err.__context__ is None
     assert_no_canary(err, err.one_line())
+    assert_no_leak(err, CANARY)
 
 
 def test_failure_in_a_field_default_names_the_default(provider: MemoryProvider) -> None:
@@ -332,6 +333,7 @@ def test_failure_in_a_field_default_names_the_default(provider: MemoryProvider) 
         ("field default password", "${secret:missing/one}"),
         ("field default db.password", "${secret:missing/two}"),
     ]
+    assert_no_leak(info.value, CANARY)
 
 
 def test_defaults_resolve_at_every_depth(manager: SecretManager) -> None:
@@ -507,6 +509,7 @@ def test_reference_in_a_plain_str_field_is_refused(manager: SecretManager) -> No
     assert "secretwire_allow_unmasked={'dsn'}" in failures[0].reason
     assert "field port is int" in failures[1].reason
     assert_no_canary(info.value)
+    assert_no_leak(info.value, CANARY)
 
 
 def test_plain_field_allowed_explicitly(manager: SecretManager) -> None:
@@ -617,6 +620,7 @@ def test_validation_error_never_shows_the_value(
     assert_no_canary(err, err.errors(), err.json())
     assert err.__cause__ is None
     assert err.__context__ is None
+    assert_no_leak(err, CANARY)
 
 
 def test_validation_error_without_secrets_is_untouched(manager: SecretManager) -> None:
@@ -642,6 +646,7 @@ def test_canary_absent_from_failures_and_logs(
     settings = AppSettings(_secretwire_manager=manager)
     logging.getLogger("test").info("loaded %s / %r / %s", settings, settings, settings.model_dump())
     assert_no_canary(info.value, info.value.failures, all_logs.text)
+    assert_no_leak(info.value, CANARY)
     if hasattr(BaseSettings, "_settings_log_debug"):
         assert "APP_TOKEN" in all_logs.text or "${secret:db/password}" in all_logs.text
 
@@ -739,6 +744,7 @@ def test_access_denied_is_not_reported_as_missing(provider: MemoryProvider) -> N
     assert failure.reason == "access denied"
     assert isinstance(failure.error, AccessDenied)
     assert not isinstance(failure.error, SecretNotFound)
+    assert_no_leak(info.value, CANARY)
 
 
 def test_default_applies_only_when_not_found(manager: SecretManager) -> None:
@@ -791,6 +797,7 @@ def test_model_validate_resolves_too(manager: SecretManager) -> None:
         Validated.model_validate({"token": "${secret:missing/token}"})
     assert "token: ${secret:missing/token}: not found" in str(info.value)
     assert_no_canary(info.value, info.value.errors(), info.value.json())
+    assert_no_leak(info.value, CANARY)
 
 
 def test_nested_secret_settings_resolved_once(manager: SecretManager) -> None:
