@@ -894,28 +894,30 @@ def _mask_history(settings: Any) -> None:
     secrets = _live_secret_texts()
     if not secrets:
         return
+    exact = frozenset(secrets)
+    searched = [secret for secret in secrets if len(secret) >= _SHORTEST_SEARCHED]
     for source, data in list(history.items()):
-        masked = _masked_leaves(data, secrets)
+        masked = _masked_leaves(data, exact, searched)
         if masked is not data:
             history[source] = masked
 
 
-def _masked_leaves(node: Any, secrets: list[str]) -> Any:
-    """``node`` with every string holding a secret text replaced by the mask (the same
-    object when nothing changed; lazy values are left alone)."""
+def _masked_leaves(node: Any, exact: frozenset[str], searched: list[str]) -> Any:
+    """``node`` with every string that is, or holds, a secret text replaced by the mask
+    (the same object when nothing changed; lazy values are left alone)."""
     if isinstance(node, str):
-        return MASK if node in secrets or _scrub(node, secrets) != node else node
+        return MASK if node in exact or any(secret in node for secret in searched) else node
     if getattr(node, "_dynaconf_lazy_format", False):
         return node
     if isinstance(node, Mapping):
         items = list(dict.items(node) if isinstance(node, dict) else node.items())
-        masked = [(key, _masked_leaves(value, secrets)) for key, value in items]
+        masked = [(key, _masked_leaves(value, exact, searched)) for key, value in items]
         if all(new is old for (_, new), (_, old) in zip(masked, items, strict=True)):
             return node
         return dict(masked)
     if isinstance(node, list | tuple):
         elements = list(list.__iter__(node) if isinstance(node, list) else node)
-        masked_list = [_masked_leaves(value, secrets) for value in elements]
+        masked_list = [_masked_leaves(value, exact, searched) for value in elements]
         if all(new is old for new, old in zip(masked_list, elements, strict=True)):
             return node
         return masked_list
