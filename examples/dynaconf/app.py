@@ -17,12 +17,12 @@ The lines you add to a dynaconf project::
 Run it from this folder after storing the secrets in the development store::
 
     secretwire set db/password           # reads the value from stdin / a prompt
-    secretwire set db/creds              # e.g. {"user": "app"}
+    secretwire set db/creds              # e.g. {"user": "app", "port": 5432}
     python app.py
 
     # production: the same code, secrets from PROD_SECRET_* variables
     ENV_FOR_DYNACONF=production PROD_SECRET_DB_PASSWORD=... \\
-        PROD_SECRET_DB_CREDS='{"user": "app"}' python app.py
+        PROD_SECRET_DB_CREDS='{"user": "app", "port": 5432}' python app.py
 """
 
 from __future__ import annotations
@@ -55,6 +55,7 @@ def main() -> int:
     log.info("settings: %s", masked_dict(settings))  # secrets show as the mask
     print(f"environment: {settings.current_env.lower()}")
     print(f"database host: {settings.DATABASE.host}")
+    print(f"database port is a number: {isinstance(settings.DATABASE.port, int)}")
     print(f"password length: {len(password)}")
     print(f"url: {settings.DATABASE.url.replace(password, MASK)}")
     webhook = settings.FEATURES.webhook_secret

@@ -21,7 +21,7 @@ Run it
 
     pip install 'secretwire[pydantic]'
     secretwire set db/password            # value on stdin; creates .secretwire/
-    secretwire set db/creds               # {"user": "app", "host": "db.internal"}
+    secretwire set db/creds               # {"user": "app", "host": "db.internal", "port": 5432}
     secretwire set api/token
     cp .env.example .env                  # optional
     python app.py
@@ -36,7 +36,7 @@ import hashlib
 import logging
 import sys
 
-from pydantic import BaseModel, Field, SecretStr
+from pydantic import BaseModel, Field, Secret, SecretStr
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -54,6 +54,7 @@ class Database(BaseModel):
     host: str = "localhost"
     user: SecretStr
     password: SecretStr
+    port: Secret[int] = Secret(5432)  # a number that still prints as **********
     pool_size: int = 5
 
 
@@ -105,6 +106,8 @@ def main() -> int:
     print(settings)
     print(settings.model_dump_json())
     print(f"database host: {settings.database.host}, pool size: {settings.database.pool_size}")
+    port = settings.database.port.get_secret_value()
+    print(f"database port is a number: {isinstance(port, int)}")
     print(f"database user fingerprint: {fingerprint(settings.database.user)}")
     print(f"database password fingerprint: {fingerprint(settings.database.password)}")
     print(f"api token fingerprint: {fingerprint(settings.api_token)}")

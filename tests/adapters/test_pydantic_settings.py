@@ -43,7 +43,7 @@ from secretwire.adapters.pydantic_settings import (
     close_managers,
 )
 from secretwire.providers.memory import MemoryProvider
-from secretwire.testing import CANARY
+from secretwire.testing import CANARY, assert_no_leak
 
 # -- fixtures ----------------------------------------------------------------------------
 
@@ -319,6 +319,7 @@ def test_one_error_lists_every_failure_with_its_location(
     assert err.__cause__ is None
     assert err.__context__ is None
     assert_no_canary(err, err.one_line())
+    assert_no_leak(err, CANARY)
 
 
 def test_failure_in_a_field_default_names_the_default(provider: MemoryProvider) -> None:
@@ -332,6 +333,7 @@ def test_failure_in_a_field_default_names_the_default(provider: MemoryProvider) 
         ("field default password", "${secret:missing/one}"),
         ("field default db.password", "${secret:missing/two}"),
     ]
+    assert_no_leak(info.value, CANARY)
 
 
 def test_defaults_resolve_at_every_depth(manager: SecretManager) -> None:
@@ -507,6 +509,7 @@ def test_reference_in_a_plain_str_field_is_refused(manager: SecretManager) -> No
     assert "secretwire_allow_unmasked={'dsn'}" in failures[0].reason
     assert "field port is int" in failures[1].reason
     assert_no_canary(info.value)
+    assert_no_leak(info.value, CANARY)
 
 
 def test_plain_field_allowed_explicitly(manager: SecretManager) -> None:
@@ -537,6 +540,61 @@ def test_masked_container_and_generic_secret_types(manager: SecretManager) -> No
     assert_no_canary(settings, settings.model_dump(), settings.model_dump_json())
 
 
+class DbPort(BaseModel):
+    port: Secret[int] = Secret(1)
+
+
+class SecretPorts(SecretSettings):
+    model_config = SecretSettingsConfigDict(
+        env_prefix="APP_", env_nested_delimiter="__", env_file=".env", secrets_dir="secrets"
+    )
+
+    port: Secret[int] = Secret(1)
+    maybe: Secret[int] | None = None
+    db: DbPort = DbPort()
+    ports: dict[str, Secret[int]] = Field(default_factory=dict)  # complex: JSON still decoded
+
+
+@pytest.mark.parametrize("source", ["env", "dotenv", "secrets_dir"])
+def test_secret_int_from_a_variable_holding_a_reference(
+    source: str, monkeypatch: pytest.MonkeyPatch, manager: SecretManager
+) -> None:
+    # Older pydantic-settings (2.4.0) decodes a Secret[int] field's text as JSON, so a
+    # reference failed with "error parsing value for field" before secretwire saw it.
+    values = {
+        "APP_PORT": "${secret:port}",
+        "APP_MAYBE": "${secret:port}",
+        "APP_DB__PORT": "${secret:port}",
+        "APP_PORTS": '{"a": "${secret:port}", "b": 7}',
+    }
+    work = Path.cwd()
+    (work / "secrets").mkdir()
+    for name, value in values.items():
+        if source == "env":
+            monkeypatch.setenv(name, value)
+        elif source == "dotenv":
+            with (work / ".env").open("a", encoding="utf-8") as env_file:
+                env_file.write(f"{name}='{value}'\n")
+        elif name != "APP_DB__PORT":  # the secrets dir has no nested delimiter
+            (work / "secrets" / name.lower()).write_text(value, encoding="utf-8")
+    settings = SecretPorts(_secretwire_manager=manager)
+    assert settings.port.get_secret_value() == 5432
+    assert settings.maybe is not None and settings.maybe.get_secret_value() == 5432
+    assert {k: v.get_secret_value() for k, v in settings.ports.items()} == {"a": 5432, "b": 7}
+    assert settings.db.port.get_secret_value() == (1 if source == "secrets_dir" else 5432)
+
+
+def test_secret_int_from_a_variable_that_is_not_a_reference_still_fails(
+    monkeypatch: pytest.MonkeyPatch, manager: SecretManager
+) -> None:
+    (Path.cwd() / "secrets").mkdir()
+    monkeypatch.setenv("APP_PORT", "5432")
+    assert SecretPorts(_secretwire_manager=manager).port.get_secret_value() == 5432
+    monkeypatch.setenv("APP_PORT", "not a number")
+    with pytest.raises((SettingsError, ValidationError)):
+        SecretPorts(_secretwire_manager=manager)
+
+
 @pytest.mark.parametrize("field_type", ["int", "Secret[int]"])
 def test_validation_error_never_shows_the_value(
     manager: SecretManager, provider: MemoryProvider, field_type: str
@@ -562,6 +620,7 @@ def test_validation_error_never_shows_the_value(
     assert_no_canary(err, err.errors(), err.json())
     assert err.__cause__ is None
     assert err.__context__ is None
+    assert_no_leak(err, CANARY)
 
 
 def test_validation_error_without_secrets_is_untouched(manager: SecretManager) -> None:
@@ -587,8 +646,80 @@ def test_canary_absent_from_failures_and_logs(
     settings = AppSettings(_secretwire_manager=manager)
     logging.getLogger("test").info("loaded %s / %r / %s", settings, settings, settings.model_dump())
     assert_no_canary(info.value, info.value.failures, all_logs.text)
+    assert_no_leak(info.value, CANARY)
     if hasattr(BaseSettings, "_settings_log_debug"):
         assert "APP_TOKEN" in all_logs.text or "${secret:db/password}" in all_logs.text
+
+
+def test_debug_log_of_a_nested_secret_settings_masks_resolved_values(
+    monkeypatch: pytest.MonkeyPatch,
+    manager: SecretManager,
+    all_logs: pytest.LogCaptureFixture,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    # A nested SecretSettings gets the values its parent resolved as init arguments;
+    # newer pydantic-settings log every source's values at DEBUG.
+    monkeypatch.setenv("PYDANTIC_SETTINGS_DEBUG", "1")
+    monkeypatch.setenv("APP_TOKEN", "${secret:db/password}")
+
+    class Inner(SecretSettings):
+        token: SecretStr = SecretStr("unset")
+        keys: list[SecretStr] = Field(default_factory=list)
+        note: str = "none"
+
+    class Outer(SecretSettings):
+        model_config = SecretSettingsConfigDict(env_prefix="APP_")
+        inner: Inner
+        token: SecretStr = SecretStr("unset")
+
+    settings = Outer(
+        inner={"token": "${secret:db/password}", "keys": ["${secret:api/key}"], "note": "plain"},
+        _secretwire_manager=manager,
+    )
+    assert settings.inner.token.get_secret_value() == CANARY
+    assert settings.inner.keys[0].get_secret_value() == "key-" + CANARY
+    assert settings.token.get_secret_value() == CANARY
+    logging.getLogger("test").debug("settings: %r", settings)
+    assert CANARY not in all_logs.text
+    assert CANARY not in "".join(capsys.readouterr())
+    if hasattr(BaseSettings, "_settings_log_debug"):  # the log exists (not in 2.4)
+        assert "Resolving settings for 'Inner'" in all_logs.text
+        assert "'plain'" in all_logs.text  # other values are logged as they are
+        assert "**********" in all_logs.text
+
+
+def test_errors_of_a_failed_load_hold_no_value_in_their_frames(
+    monkeypatch: pytest.MonkeyPatch, manager: SecretManager, provider: MemoryProvider
+) -> None:
+    class Partial(SecretSettings):
+        model_config = SecretSettingsConfigDict(env_prefix="APP_")
+        good: SecretStr = Field("${secret:db/password}")
+        missing: SecretStr = Field("${secret:missing/one}")
+
+    class Refused(SecretSettings):
+        good: SecretStr = Field("${secret:db/password}")
+        dsn: str = "x${secret:api/key}"
+
+    class Invalid(SecretSettings):
+        good: SecretStr = Field("${secret:db/password}")
+        port: Secret[int] = Field("${secret:bad/port}")
+
+    class Unrelated(SecretSettings):
+        good: SecretStr = Field("${secret:db/password}")
+        other: int = Field("not a number")
+
+    provider.set("bad/port", "port-" + CANARY)
+    monkeypatch.setenv("APP_GOOD", "${secret:db/password}")
+    errors: list[Exception] = []
+    for model in (Partial, Refused, Invalid, Unrelated):
+        with pytest.raises((SettingsError, ValidationError)) as caught:
+            model(_secretwire_manager=manager)
+        errors.append(caught.value)
+    with pytest.raises(ValidationError) as caught:
+        Invalid.model_validate({"good": "${secret:api/key}"})
+    errors.append(caught.value)
+    for error in errors:
+        assert_no_leak(error, CANARY)
 
 
 # -- errors from the backend -------------------------------------------------------------
@@ -613,6 +744,7 @@ def test_access_denied_is_not_reported_as_missing(provider: MemoryProvider) -> N
     assert failure.reason == "access denied"
     assert isinstance(failure.error, AccessDenied)
     assert not isinstance(failure.error, SecretNotFound)
+    assert_no_leak(info.value, CANARY)
 
 
 def test_default_applies_only_when_not_found(manager: SecretManager) -> None:
@@ -665,6 +797,7 @@ def test_model_validate_resolves_too(manager: SecretManager) -> None:
         Validated.model_validate({"token": "${secret:missing/token}"})
     assert "token: ${secret:missing/token}: not found" in str(info.value)
     assert_no_canary(info.value, info.value.errors(), info.value.json())
+    assert_no_leak(info.value, CANARY)
 
 
 def test_nested_secret_settings_resolved_once(manager: SecretManager) -> None:

@@ -18,7 +18,10 @@ import secretwire.adapters.dynaconf as adapter
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "examples" / "dynaconf"
-SECRETS = {"db/password": "pw-canary-{0}-91ab", "db/creds": json.dumps({"user": "u-canary-5e"})}
+SECRETS = {
+    "db/password": "pw-canary-{0}-91ab",
+    "db/creds": json.dumps({"user": "u-canary-5e", "port": 5432}),
+}
 pytestmark = pytest.mark.skipif(
     not adapter._HOOKS_SUPPORTED, reason="the example's SecretwireHook needs dynaconf >= 3.2.2"
 )
@@ -49,6 +52,7 @@ def test_development_reads_the_local_store(project: Path) -> None:
     out = result.stdout
     assert "environment: development" in out
     assert "database host: localhost" in out
+    assert "database port is a number: True" in out  # @int @format inside a table
     assert f"password length: {len(SECRETS['db/password'])}" in out
     assert "url: postgres://localhost:5432/app?user=app&password=**********" in out
     assert "webhook: disabled" in out
@@ -65,11 +69,13 @@ def test_env_for_dynaconf_switches_section_and_backend(project: Path) -> None:
         project,
         ENV_FOR_DYNACONF="production",
         PROD_SECRET_DB_PASSWORD="prod-canary-77",
-        PROD_SECRET_DB_CREDS=json.dumps({"user": "prod-user"}),
+        PROD_SECRET_DB_CREDS=json.dumps({"user": "prod-user", "port": 6543}),
     )
     assert result.returncode == 0, result.stderr
     assert "environment: production" in result.stdout
     assert "database host: db.internal" in result.stdout  # [production] section
+    # [production.database] merges into the table: the cast still applies
+    assert "database port is a number: True" in result.stdout
     assert "password length: 14" in result.stdout  # from PROD_SECRET_DB_PASSWORD
     assert "env.get 'db/password'" in result.stderr  # the env provider served it
     assert "prod-canary-77" not in result.stdout + result.stderr
@@ -79,12 +85,13 @@ def test_missing_production_secrets_are_listed_together(project: Path) -> None:
     result = _run([sys.executable, "app.py"], project, ENV_FOR_DYNACONF="production")
     assert result.returncode == 1
     err = result.stderr
-    assert "3 secret reference(s) could not be resolved in dynaconf settings" in err
+    assert "4 secret reference(s) could not be resolved in dynaconf settings" in err
     toml = str(project / "settings.toml")
     assert f"DATABASE.password ({toml} [default]): ${{secret:db/password}}: not found" in err
     assert "  DATABASE.url" in err
     assert "$<secret:db/password>: not found" in err
     assert f"DATABASE.user ({toml} [default]): ${{secret:db/creds#user}}: not found" in err
+    assert f"DATABASE.port ({toml} [default]) (@format): $<secret:db/creds#port>: not" in err
 
 
 def test_environment_variable_settings_are_resolved(project: Path) -> None:
@@ -92,7 +99,10 @@ def test_environment_variable_settings_are_resolved(project: Path) -> None:
         [sys.executable, "app.py"],
         project,
         APP_FEATURES__webhook_secret="${secret:db/password}",
+        APP_DATABASE__HOST="pg.example",  # dynaconf merges it into the table
     )
     assert result.returncode == 0, result.stderr
     assert "webhook: configured" in result.stdout
+    assert "database host: pg.example" in result.stdout
+    assert "database port is a number: True" in result.stdout
     assert SECRETS["db/password"] not in result.stdout + result.stderr

@@ -17,12 +17,12 @@ ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "examples" / "pydantic_settings"
 DEV_SECRETS = {
     "db/password": "dev-pw-canary-6c1e",
-    "db/creds": '{"user": "dev-user-canary-2a7d", "host": "db.internal"}',
+    "db/creds": '{"user": "dev-user-canary-2a7d", "host": "db.internal", "port": 5432}',
     "api/token": "dev-token-canary-93f0",
 }
 CI_SECRETS = {
     "APP_SECRET_DB_PASSWORD": "ci-pw-canary-0d4b",
-    "APP_SECRET_DB_CREDS": '{"user": "ci-user-canary-5e88", "host": "ci-db"}',
+    "APP_SECRET_DB_CREDS": '{"user": "ci-user-canary-5e88", "host": "ci-db", "port": 6543}',
     "APP_SECRET_API_TOKEN": "ci-token-canary-71aa",
 }
 LEAKS = ["canary"]  # every value above contains it; none may be printed
@@ -64,6 +64,7 @@ def test_development_reads_the_local_store(project: Path) -> None:
     assert result.returncode == 0, result.stderr
     creds = json.loads(DEV_SECRETS["db/creds"])
     assert "database host: db.internal, pool size: 10" in result.stdout  # pool size from .env
+    assert "database port is a number: True" in result.stdout  # Secret[int] from .env
     assert f"database user fingerprint: {fingerprint(creds['user'])}" in result.stdout
     assert (
         f"database password fingerprint: {fingerprint(DEV_SECRETS['db/password'])}" in result.stdout
@@ -82,6 +83,7 @@ def test_environment_switch_reads_variables_instead(project: Path) -> None:
     assert result.returncode == 0, result.stderr
     creds = json.loads(CI_SECRETS["APP_SECRET_DB_CREDS"])
     assert "database host: ci-db" in result.stdout
+    assert "database port is a number: True" in result.stdout
     assert f"database user fingerprint: {fingerprint(creds['user'])}" in result.stdout
     token = fingerprint(CI_SECRETS["APP_SECRET_API_TOKEN"])
     assert f"api token fingerprint: {token}" in result.stdout

@@ -35,15 +35,25 @@ hides it. Resolved values are stored so dynaconf never parses them again (a valu
 that reads ``@int 5`` or ``${secret:x}`` stays that text). With ``masked=True``
 they are :class:`~secretwire.SecretValue` objects; :func:`masked_dict` is a dump
 that is safe to log in both modes. Requires ``pip install 'secretwire[dynaconf]'``.
+
+Importing this module changes two things in dynaconf (see the end of the module),
+both inert for settings without secrets: the ``@format`` / ``@jinja`` converters
+keep a template that holds a reference from being evaluated before it is resolved,
+and ``Validator.validate`` re-raises a failing validator's error with secret texts
+masked.
 """
 
 from __future__ import annotations
 
+import functools
+import inspect
+import json
 import os
 import re
 import secrets as _random
 import threading
-from collections.abc import Mapping
+import weakref
+from collections.abc import Callable, Iterator, Mapping
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -67,7 +77,8 @@ from secretwire.adapters import require
 require("dynaconf", "dynaconf")
 _parse_conf = require("dynaconf.utils.parse_conf", "dynaconf")
 # dynaconf ships no type information: its classes are Any to mypy.
-_ValidationError: Any = require("dynaconf.validator", "dynaconf").ValidationError
+_validator: Any = require("dynaconf.validator", "dynaconf")
+_ValidationError: Any = _validator.ValidationError
 _Lazy: Any = _parse_conf.Lazy
 _ParseError: Any = _parse_conf.DynaconfParseError
 _SourceMetadata: Any = require("dynaconf.loaders.base", "dynaconf").SourceMetadata
@@ -133,23 +144,28 @@ class _Resolved(_Lazy):  # type: ignore[misc]
     """A value secretwire produced, stored so dynaconf neither parses nor shows it.
 
     ``.value`` (what dynaconf's ``repr``, ``inspect`` and ``write`` use) is the text as
-    written, references and all; the resolved text is returned only when dynaconf
-    evaluates the value on access.
+    written, references and all; the resolved text, held as a :class:`SecretValue`, is
+    returned only when dynaconf evaluates the value on access.
     """
 
     def __init__(self, written: str, resolved: str, *, secret: bool) -> None:
         super().__init__(written, formatter=_WRITTEN)
-        self._resolved = resolved
+        self._resolved = SecretValue(resolved)
         self.secret = secret
+        if secret:
+            _remember(self)
 
     def __call__(self, settings: Any, validator_object: Any = None) -> str:
-        return self._resolved
+        return self._resolved.reveal()
 
     def __repr__(self) -> str:
         return f"'@{_NAME} {self.value}'"
 
     def _dynaconf_encode(self) -> str:
         return str(self.value)
+
+    def _secret_texts(self) -> tuple[str, ...]:
+        return (self._resolved.reveal(),) if self.secret else ()
 
 
 class _SecretTemplate(_Lazy):  # type: ignore[misc]
@@ -162,37 +178,102 @@ class _SecretTemplate(_Lazy):  # type: ignore[misc]
     """
 
     def __init__(
-        self, original: Any, template: Template, values: tuple[str, ...], *, masked: bool
+        self,
+        original: Any,
+        template: Template,
+        values: tuple[str, ...],
+        *,
+        masked: bool,
+        location: str = "",
     ) -> None:
         super().__init__(original.value, formatter=original.formatter, casting=original.casting)
         self._template = template
-        self._values = values
+        self._values = tuple(SecretValue(value) for value in values)
         self._masked = masked
+        self.location = location
+        _remember(self)
 
     def __call__(self, settings: Any, validator_object: Any = None) -> Any:
+        if self.casting is None:
+            return self._render(settings, masked=self._masked)
+        cast, value = self._cast(settings)
+        if cast:
+            return value
+        # No value in this frame: int()/float() and dynaconf's own cast errors quote the
+        # rendered text, which holds the secret, so the cast ran in _cast, nothing chains.
+        raise self.cast_error()
+
+    def _render(self, settings: Any, *, masked: bool) -> Any:
+        """The template rendered with the values in (a SecretValue if ``masked``)."""
         nonce = _random.token_hex(8)
-        markers = {f"SECRETWIRE{nonce}X{i}X": v for i, v in enumerate(self._values)}
-        names = iter(markers)
+        names = iter(f"SECRETWIRE{nonce}X{i}X" for i in range(len(self._values)))
         text = "".join(p if isinstance(p, str) else next(names) for p in self._template.parts)
         self.settings = settings
+        # The formatter sees only the markers: its errors cannot quote a value.
         rendered = str(self.formatter(text, **self.context))
-        if markers:
-            pattern = re.compile(f"SECRETWIRE{nonce}X[0-9]+X")
-            rendered = pattern.sub(lambda m: markers[m.group(0)], rendered)
-        if self.casting is None:
-            return SecretValue(rendered) if self._masked else rendered
+        if self._values:
+            pattern = re.compile(f"SECRETWIRE{nonce}X([0-9]+)X")
+            rendered = pattern.sub(lambda m: self._values[int(m.group(1))].reveal(), rendered)
+        return SecretValue(rendered) if masked else rendered
+
+    def _cast(self, settings: Any) -> tuple[bool, Any]:
+        """(True, the cast value) or (False, None) when the cast fails."""
+        rendered = self._render(settings, masked=False)
         try:
-            return self.casting(rendered)
-        except Exception:  # noqa: BLE001, S110 - any cast error may quote the text it got
-            pass
-        # Raised outside the except block: int()/float() and dynaconf's own cast
-        # errors quote the rendered text, which holds the secret, so nothing chains.
+            return True, self.casting(rendered)
+        except Exception:  # noqa: BLE001 - any cast error may quote the text it got
+            return False, None
+
+    def casts(self, settings: Any) -> bool:
+        """Whether the cast succeeds on the text rendered against ``settings``."""
+        return self._cast(settings)[0]
+
+    def cast_error(self) -> _CastError:
         refs = ", ".join(ref.format() for ref in self._template.references)
         kind = getattr(self.formatter, "token", self.formatter)
-        raise _CastError(
+        return _CastError(
             f"the cast of an @{kind} value holding {refs} failed on its rendered text "
             "(not shown: it holds a secret)"
         )
+
+    def _secret_texts(self) -> tuple[str, ...]:
+        return tuple(value.reveal() for value in self._values)
+
+
+class _Unresolved(_Lazy):  # type: ignore[misc]
+    """An ``@format`` / ``@jinja`` value whose text holds references, not resolved yet.
+
+    dynaconf evaluates lazy values before secretwire runs: while it merges an
+    environment variable into a table (``DYNACONF_DATABASE__HOST``), and (3.2) while
+    it copies the settings for a post hook. A cast (``@int @format $<secret:port>``)
+    would then run on the reference text and fail. Until the hook or the loader
+    replaces it, evaluating this value gives the value itself, unchanged.
+    """
+
+    def __init__(self, original: Any) -> None:
+        super().__init__(original.value, formatter=original.formatter, casting=original.casting)
+
+    def __call__(self, settings: Any, validator_object: Any = None) -> Any:
+        return self
+
+
+#: Every value holding a secret that the adapter stored and is still alive: a failing
+#: dynaconf Validator's message is scrubbed of their texts.
+_live: weakref.WeakSet[_Resolved | _SecretTemplate] = weakref.WeakSet()
+_live_lock = threading.Lock()
+
+
+def _remember(value: _Resolved | _SecretTemplate) -> None:
+    with _live_lock:
+        _live.add(value)
+
+
+def _live_secret_texts() -> list[str]:
+    """The texts of the live secret values, longest first (plaintext: keep it local)."""
+    with _live_lock:
+        values = list(_live)
+    texts = {text for value in values for text in value._secret_texts() if text}
+    return sorted(texts, key=len, reverse=True)
 
 
 # -- resolving the store ------------------------------------------------------------
@@ -211,10 +292,13 @@ class _Pending:
 class _PendingTemplate:
     """A lazy template with references, waiting for the batch (one probe each)."""
 
-    def __init__(self, original: Any, template: Template, probes: tuple[str, ...]) -> None:
+    def __init__(
+        self, original: Any, template: Template, probes: tuple[str, ...], location: str
+    ) -> None:
         self.original = original
         self.template = template
         self.probes = probes
+        self.location = location
 
 
 class _Batch:
@@ -292,7 +376,7 @@ class _Batch:
                     )
                 return node, False
         probes = tuple(self._probe(ref.format(), location) for ref in refs)
-        return _PendingTemplate(node, template, probes), True
+        return _PendingTemplate(node, template, probes, location), True
 
     def materialize(self, node: Any, resolved: Mapping[str, Any], *, masked: bool) -> Any:
         """The value to store: pending markers replaced, every string protected."""
@@ -303,7 +387,9 @@ class _Batch:
             return _Resolved(node.written, value, secret=node.secret)
         if isinstance(node, _PendingTemplate):
             values = tuple(str(resolved[p]) for p in node.probes)
-            return _SecretTemplate(node.original, node.template, values, masked=masked)
+            return _SecretTemplate(
+                node.original, node.template, values, masked=masked, location=node.location
+            )
         if isinstance(node, str) and node.startswith("@"):
             # dynaconf parses "@int 5"-like strings on set(); this one was parsed already.
             return _Resolved(node, node, secret=False)
@@ -392,6 +478,48 @@ def _dynaconf_environment(settings: Any) -> str | None:
     return str(current).lower() if current else None
 
 
+_CAST_FAILED = "the cast failed on the rendered text (not shown: it holds a secret)"
+
+
+def _cast_failures(settings: Any, updates: Mapping[str, Any]) -> list[ResolutionFailure]:
+    """A failure for each cast template (``@int @format $<secret:port>``) whose cast
+    fails on its value, found at load time: on access the error would be raised inside
+    dynaconf, whose frames hold the settings, whose repr shows (plain) values."""
+    templates = [
+        node
+        for node in _nodes(updates)
+        if isinstance(node, _SecretTemplate) and node.casting is not None
+    ]
+    if not templates:
+        return []
+    view = settings.dynaconf_clone()  # rendered as on access: with the resolved values
+    view.update(dict(updates), tomlfy=False, merge=False, validate=False)
+    failures: list[ResolutionFailure] = []
+    for template in templates:
+        try:
+            casts = template.casts(view)
+        except Exception:  # noqa: BLE001, S112 - a formatting error: dynaconf's, on access
+            continue
+        if not casts:
+            refs = ", ".join(ref.format() for ref in template._template.references)
+            error = ConfigError(_CAST_FAILED)
+            failures.append(ResolutionFailure(template.location, refs, _CAST_FAILED, error))
+    return failures
+
+
+def _nodes(node: Any) -> Iterator[Any]:
+    """Every value in ``node`` (containers walked, lazy values not evaluated)."""
+    if isinstance(node, Mapping) and not getattr(node, "_dynaconf_lazy_format", False):
+        items = dict.items(node) if isinstance(node, dict) else node.items()
+        for _, value in items:
+            yield from _nodes(value)
+    elif isinstance(node, list | tuple):
+        for value in list.__iter__(node) if isinstance(node, list) else node:
+            yield from _nodes(value)
+    else:
+        yield node
+
+
 # -- the hook -----------------------------------------------------------------------
 class SecretwireHook:
     """A dynaconf post hook: ``Dynaconf(..., post_hooks=[SecretwireHook()])``.
@@ -457,6 +585,19 @@ class SecretwireHook:
         if not pending and not batch.failures:
             return {}
         env = environment or self._environment or _dynaconf_environment(settings)
+        updates, failures = self._resolve_batch(settings, batch, pending, env)
+        if failures:
+            # Raised here, in a frame that holds no value: _resolve_batch has returned.
+            failures.sort(key=lambda f: f.location)
+            source = f"dynaconf settings (environment {env!r})" if env else "dynaconf settings"
+            raise SecretResolutionError(failures, source=source)
+        return updates
+
+    def _resolve_batch(
+        self, settings: Any, batch: _Batch, pending: dict[str, Any], env: str | None
+    ) -> tuple[dict[str, Any], list[ResolutionFailure]]:
+        """The updates (every value held by a wrapper that never shows it), or the
+        failures. Plain values live only in this frame, which returns, never raises."""
         failures = list(batch.failures)
         resolved: Mapping[str, Any] = {}
         if batch.probes:
@@ -471,13 +612,13 @@ class SecretwireHook:
                     for f in err.failures
                 ]
         if failures:
-            failures.sort(key=lambda f: f.location)
-            source = f"dynaconf settings (environment {env!r})" if env else "dynaconf settings"
-            raise SecretResolutionError(failures, source=source) from None
-        return {
+            return {}, failures
+        updates = {
             top: batch.materialize(value, resolved, masked=self.masked)
             for top, value in pending.items()
         }
+        failures = _cast_failures(settings, updates)
+        return ({}, failures) if failures else (updates, [])
 
     def manager_for(self, settings: Any, environment: str | None = None) -> SecretManager:
         """The manager that serves ``environment`` (built once, then reused)."""
@@ -581,29 +722,237 @@ def close_loader_managers() -> None:
 
 
 # -- a dump that is safe to log -----------------------------------------------------
+_SettingsPath = tuple[str | int, ...]
+
+
 def masked_dict(settings: Any) -> dict[str, Any]:
     """``settings.as_dict()`` with every value that came from a secret shown as
     :data:`~secretwire.MASK`; other lazy values (``@format``...) are shown as written,
-    since their text could pull in a secret (``{this.DB_PASSWORD}``)."""
+    since their text could pull in a secret (``{this.DB_PASSWORD}``).
+
+    A key is masked if it holds a value secretwire resolved, or if dynaconf's history
+    (``loaded_by_loaders``) says secretwire put a secret there: a ``Validator`` writes
+    the plain value it checked back into the settings."""
     public = set(settings.as_dict())
+    secret = _secret_paths(settings)
     return {
-        str(key): _masked(value, settings)
+        str(key): _masked(value, settings, (_part(key),), secret)
         for key, value in dict.items(settings.store)
         if key in public
     }
 
 
-def _masked(node: Any, settings: Any) -> Any:
-    if isinstance(node, _Resolved):
-        return MASK if node.secret else node(settings)
-    if isinstance(node, _SecretTemplate | SecretValue):
+def _part(key: Any) -> str:
+    return str(key).upper()
+
+
+def _masked(node: Any, settings: Any, path: _SettingsPath, secret: set[_SettingsPath]) -> Any:
+    if _holds_secret(node):
         return MASK
+    if isinstance(node, _Resolved):
+        return node(settings)
     if getattr(node, "_dynaconf_lazy_format", False):
         return f"@{getattr(node.formatter, 'token', node.formatter)} {node.value}"
     if isinstance(node, Mapping):
         items = dict.items(node) if isinstance(node, dict) else node.items()
-        return {key: _masked(value, settings) for key, value in items}
+        return {key: _masked(value, settings, (*path, _part(key)), secret) for key, value in items}
     if isinstance(node, list | tuple):
         elements = list.__iter__(node) if isinstance(node, list) else iter(node)
-        return [_masked(value, settings) for value in elements]
+        return [_masked(value, settings, (*path, i), secret) for i, value in enumerate(elements)]
+    return MASK if path in secret else node
+
+
+def _holds_secret(node: Any) -> bool:
+    if isinstance(node, _Resolved):
+        return bool(node.secret)
+    return isinstance(node, _SecretTemplate | SecretValue)
+
+
+def _secret_paths(settings: Any) -> set[_SettingsPath]:
+    """The key paths where dynaconf's history records a value secretwire resolved."""
+    history = getattr(settings, "loaded_by_loaders", None) or {}
+    paths: set[_SettingsPath] = set()
+    for data in list(history.values()):
+        _collect_secret_paths(data, (), paths)
+    return paths
+
+
+def _collect_secret_paths(node: Any, path: _SettingsPath, paths: set[_SettingsPath]) -> None:
+    if _holds_secret(node):
+        paths.add(path)
+    elif isinstance(node, Mapping) and not getattr(node, "_dynaconf_lazy_format", False):
+        items = dict.items(node) if isinstance(node, dict) else node.items()
+        for key, value in items:
+            _collect_secret_paths(value, (*path, _part(key)), paths)
+    elif isinstance(node, list | tuple):
+        elements = list.__iter__(node) if isinstance(node, list) else iter(node)
+        for index, value in enumerate(elements):
+            _collect_secret_paths(value, (*path, index), paths)
+
+
+# -- what the adapter changes in dynaconf -------------------------------------------
+# Installed once, on import; both leave settings that do not use secretwire alone.
+#
+# 1. The @format and @jinja converters: in settings that resolve with the hook or the
+#    loader, a template holding a reference becomes an _Unresolved value, so dynaconf
+#    evaluating it early (a merge, a hook's copy) cannot run its cast on the reference.
+# 2. Validator.validate: a failing validator's message quotes the value it checked
+#    ("... but it is <value>"); while the adapter holds secrets, the error is raised
+#    again with every secret text replaced by the mask, without the frames of
+#    dynaconf's validator (they hold the value) and without a chained context. And
+#    the value a validator writes back is masked in dynaconf's history.
+
+_TEMPLATE_CONVERTERS = ("@format", "@jinja")
+
+
+def _uses_secretwire(settings: Any) -> bool:
+    """Whether dynaconf ``settings`` resolve with :class:`SecretwireHook` or the loader."""
+    get = getattr(settings, "get", None)
+    if not callable(get):
+        return False
+    try:
+        hooks = get("POST_HOOKS") or ()
+        loaders = get("LOADERS_FOR_DYNACONF") or ()
+    except (AttributeError, KeyError, TypeError, ValueError):
+        return False
+    hooks = hooks if isinstance(hooks, list | tuple) else (hooks,)
+    loaders = loaders if isinstance(loaders, list | tuple) else (loaders,)
+    return any(isinstance(hook, SecretwireHook) for hook in hooks) or any(
+        str(loader) == LOADER for loader in loaders
+    )
+
+
+def _has_references(text: str) -> bool:
+    if not contains_reference(text):
+        return False
+    try:
+        return bool(parse(text).references)
+    except ReferenceSyntaxError:
+        return True  # reported by the hook or the loader, with its location
+
+
+def _deferring(original: Callable[..., Any]) -> Callable[..., Any]:
+    try:
+        takes_settings = "box_settings" in inspect.signature(original).parameters
+    except (TypeError, ValueError):
+        takes_settings = False
+
+    @functools.wraps(original)
+    def convert(value: Any, box_settings: Any = None) -> Any:
+        lazy = original(value, box_settings=box_settings) if takes_settings else original(value)
+        if (
+            type(lazy) is _Lazy
+            and isinstance(lazy.value, str)
+            and _has_references(lazy.value)
+            and _uses_secretwire(box_settings)
+        ):
+            return _Unresolved(lazy)
+        return lazy
+
+    convert.__secretwire__ = True  # type: ignore[attr-defined]
+    return convert
+
+
+#: Texts shorter than this are not searched for inside other text (a message, a
+#: rendered template): "on" or "1" cannot be told apart from the rest of it.
+_SHORTEST_SEARCHED = 4
+
+
+def _scrub(text: str, secrets: list[str]) -> str:
+    for secret in secrets:  # longest first
+        if len(secret) < _SHORTEST_SEARCHED:
+            continue
+        for form in dict.fromkeys((secret, repr(secret)[1:-1], json.dumps(secret)[1:-1])):
+            text = text.replace(form, MASK)
+    return text
+
+
+def _scrubbed(error: Any) -> Any:
+    """A new ``ValidationError`` like ``error`` with every live secret text masked, or
+    None when the adapter holds no secret. The texts stay in this frame."""
+    secrets = _live_secret_texts()
+    if not secrets:
+        return None
+    details = [
+        tuple(_scrub(part, secrets) if isinstance(part, str) else part for part in detail)
+        if isinstance(detail, tuple)
+        else detail
+        for detail in getattr(error, "details", None) or []
+    ]
+    return _ValidationError(_scrub(str(error), secrets), details=details)
+
+
+def _mask_history(settings: Any) -> None:
+    """Mask the secret texts in dynaconf's history of ``settings``: a validator writes
+    the plain value it checked back with ``settings.set()``, which records it there
+    (shown by ``inspect_settings``, and by the repr of the settings' internals in
+    traceback frames). Each entry is replaced, never changed in place: its containers
+    may be the settings' own."""
+    history = getattr(settings, "loaded_by_loaders", None)
+    if not isinstance(history, dict) or not history:
+        return
+    secrets = _live_secret_texts()
+    if not secrets:
+        return
+    exact = frozenset(secrets)
+    searched = [secret for secret in secrets if len(secret) >= _SHORTEST_SEARCHED]
+    for source, data in list(history.items()):
+        masked = _masked_leaves(data, exact, searched)
+        if masked is not data:
+            history[source] = masked
+
+
+def _masked_leaves(node: Any, exact: frozenset[str], searched: list[str]) -> Any:
+    """``node`` with every string that is, or holds, a secret text replaced by the mask
+    (the same object when nothing changed; lazy values are left alone)."""
+    if isinstance(node, str):
+        return MASK if node in exact or any(secret in node for secret in searched) else node
+    if getattr(node, "_dynaconf_lazy_format", False):
+        return node
+    if isinstance(node, Mapping):
+        items = list(dict.items(node) if isinstance(node, dict) else node.items())
+        masked = [(key, _masked_leaves(value, exact, searched)) for key, value in items]
+        if all(new is old for (_, new), (_, old) in zip(masked, items, strict=True)):
+            return node
+        return dict(masked)
+    if isinstance(node, list | tuple):
+        elements = list(list.__iter__(node) if isinstance(node, list) else node)
+        masked_list = [_masked_leaves(value, exact, searched) for value in elements]
+        if all(new is old for new, old in zip(masked_list, elements, strict=True)):
+            return node
+        return masked_list
     return node
+
+
+def _scrubbing(validate: Callable[..., Any]) -> Callable[..., Any]:
+    @functools.wraps(validate)
+    def validate_scrubbed(self: Any, settings: Any, *args: Any, **kwargs: Any) -> Any:
+        fresh: Any = None
+        try:
+            return validate(self, settings, *args, **kwargs)
+        except _ValidationError as error:
+            if type(error) is not _ValidationError:
+                raise  # ours (SecretResolutionError) or another kind: value-free
+            fresh = _scrubbed(error)
+            if fresh is None:
+                raise
+        finally:
+            _mask_history(settings)
+        raise fresh  # outside the except block: no context, no validator frames
+
+    validate_scrubbed.__secretwire__ = True  # type: ignore[attr-defined]
+    return validate_scrubbed
+
+
+def _install() -> None:
+    converters = _parse_conf.converters
+    for token in _TEMPLATE_CONVERTERS:
+        original = converters.get(token)
+        if original is not None and not getattr(original, "__secretwire__", False):
+            converters[token] = _deferring(original)
+    validator = _validator.Validator
+    if not getattr(validator.validate, "__secretwire__", False):
+        validator.validate = _scrubbing(validator.validate)
+
+
+_install()

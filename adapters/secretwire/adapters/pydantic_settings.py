@@ -49,6 +49,7 @@ from secretwire import (
     ResolutionError,
     ResolutionFailure,
     SecretManager,
+    SecretValue,
     SecretwireError,
     contains_reference,
     load_config,
@@ -131,25 +132,39 @@ class SecretResolutionError(SecretSettingsError, ResolutionError):
 
 @dataclass(eq=False)
 class _Load:
-    """What one ``SecretSettings.__init__`` call knows, shared with its hooks."""
+    """What one ``SecretSettings.__init__`` call knows, shared with its hooks.
+
+    Its repr (a frame local in tracebacks) shows no value: the sources of a nested
+    load hold its parent's resolved values as init arguments."""
 
     owner: type[BaseSettings]
     manager: SecretManager | None
-    parent: _Load | None = None
-    sources: tuple[PydanticBaseSettingsSource, ...] = ()
+    parent: _Load | None = field(default=None, repr=False)
+    sources: tuple[PydanticBaseSettingsSource, ...] = field(default=(), repr=False)
     resolved: list[Path_] = field(default_factory=list)
     #: the strings resolution produced, by id: a nested SecretSettings created while
     #: validating them must take them as they are (a value is never resolved twice)
-    produced: dict[int, str] = field(default_factory=dict)
+    produced: dict[int, SecretValue] = field(default_factory=dict, repr=False)
     done: bool = False
 
     def produced_above(self, text: str) -> bool:
         load = self.parent
         while load is not None:
-            if load.produced.get(id(text)) is text:
+            held = load.produced.get(id(text))
+            if held is not None and held.reveal() is text:
                 return True
             load = load.parent
         return False
+
+    def masked_above(self, node: Any) -> Any:
+        """``node`` with every string a parent load produced shown as the mask."""
+        if isinstance(node, str):
+            return MASK if self.produced_above(node) else node
+        if isinstance(node, Mapping):
+            return {key: self.masked_above(value) for key, value in node.items()}
+        if isinstance(node, list | tuple):
+            return type(node)(self.masked_above(value) for value in node)
+        return node
 
 
 _LOAD: contextvars.ContextVar[_Load | None] = contextvars.ContextVar(
@@ -167,11 +182,13 @@ class _Abort(Exception):
 
 def _recording(func: _F) -> _F:
     """Wrap a ``settings_customise_sources`` so the chosen sources are remembered
-    (they name where a failing reference came from)."""
+    (they name where a failing reference came from) and take references as text."""
 
     @functools.wraps(func)
     def record(cls: type[BaseSettings], *args: Any, **kwargs: Any) -> Any:
         sources = func(cls, *args, **kwargs)
+        for source in sources:
+            _keep_references(source)
         load = _LOAD.get()
         if load is not None and load.owner is cls:
             load.sources = tuple(sources)
@@ -179,6 +196,33 @@ def _recording(func: _F) -> _F:
 
     record.__secretwire_recording__ = True  # type: ignore[attr-defined]
     return typing.cast(_F, record)
+
+
+def _keep_references(source: Any) -> None:
+    """Let ``source`` pass a reference through where it expects JSON.
+
+    A source decodes the text of a "complex" field (a model, a dict, a list) as JSON.
+    Older pydantic-settings releases (2.4.0 among them; not 2.16) count ``Secret[int]``
+    as complex too, so ``APP_PORT='${secret:port}'`` (env var, dotenv, secrets dir)
+    failed with "error parsing value for field" before the reference could be
+    resolved. Text that is not JSON but holds a reference is now passed on as text: it
+    is resolved with the rest, and pydantic validates the value. JSON holding
+    references decodes as before."""
+    decode = getattr(source, "decode_complex_value", None)
+    if decode is None or getattr(decode, "__secretwire__", False):
+        return
+
+    @functools.wraps(decode)
+    def decode_complex_value(field_name: str, field: FieldInfo, value: Any) -> Any:
+        try:
+            return decode(field_name, field, value)
+        except ValueError:
+            if isinstance(value, str) and contains_reference(value):
+                return value
+            raise
+
+    decode_complex_value.__secretwire__ = True  # type: ignore[attr-defined]
+    source.decode_complex_value = decode_complex_value
 
 
 # -- the base class --------------------------------------------------------------------
@@ -249,6 +293,16 @@ class SecretSettings(BaseSettings):
             settings_cls, init_settings, env_settings, dotenv_settings, file_secret_settings
         )
 
+    @classmethod
+    def _settings_log_debug(cls, states: dict[str, dict[str, Any]]) -> None:
+        # pydantic-settings (newer releases) log every source's values at DEBUG with
+        # PYDANTIC_SETTINGS_DEBUG=1, before resolution: references, except in a nested
+        # SecretSettings, whose init arguments are the values its parent resolved.
+        load = _LOAD.get()
+        if load is not None and load.parent is not None:
+            states = {name: load.masked_above(state) for name, state in states.items()}
+        super()._settings_log_debug(states)
+
     @_model_validator(mode="before")
     @classmethod
     def _secretwire_resolve(cls, data: Any) -> Any:
@@ -300,31 +354,47 @@ def _resolve_model(cls: type[BaseSettings], data: dict[str, Any], load: _Load) -
     failures: dict[int, list[ResolutionFailure]] = {}
     for index, site in enumerate(sites):
         reason = _unmasked(cls, site, config)
-        if reason is not None:
+        if reason is not None:  # refused: its secret is not even fetched
             refs = _references_in(site.text)
             failures[index] = [ResolutionFailure(where(index), refs, reason, ConfigError(reason))]
-    manager = _manager_for(load, config)
-    flat = {f"s{index}": site.text for index, site in enumerate(sites)}
-    resolved: Mapping[str, str] = {}
-    try:
-        resolved = manager.resolve(flat, source=cls.__name__)
-    except ResolutionError as err:
-        for failure in err.failures:
-            key = failure.location.partition(" ")[0]
-            index = int(key[1:]) if key[:1] == "s" and key[1:].isdigit() else -1
+    wanted = [index for index in range(len(sites)) if index not in failures]
+    values: dict[int, SecretValue] = {}
+    if wanted:
+        manager = _manager_for(load, config)
+        values, failed = _fetch(manager, sites, wanted, cls.__name__)
+        for index, failure in failed:
             label = where(index) if index >= 0 else failure.location
             failures.setdefault(index, []).append(
                 ResolutionFailure(label, failure.reference, failure.reason, failure.error)
             )
     if failures:
+        # This frame holds values only as SecretValue: nothing to see in a traceback.
         ordered = [f for index in sorted(failures) for f in failures[index]]
         raise SecretResolutionError(ordered, source=cls.__name__)
     for index, site in enumerate(sites):
-        value = resolved[f"s{index}"]
-        tree = _replace(tree, site.path, value)
+        held = values[index]
+        tree = _replace(tree, site.path, held.reveal())
         load.resolved.append(site.path)
-        load.produced[id(value)] = value
+        load.produced[id(held.reveal())] = held
     return tree
+
+
+def _fetch(
+    manager: SecretManager, sites: Sequence[_Site], wanted: Sequence[int], source: str
+) -> tuple[dict[int, SecretValue], list[tuple[int, ResolutionFailure]]]:
+    """The texts of the ``wanted`` sites resolved in one batch, each held by a
+    SecretValue, or the failures (by site index, -1 when unknown)."""
+    flat = {f"s{index}": sites[index].text for index in wanted}
+    try:
+        resolved = manager.resolve(flat, source=source)
+    except ResolutionError as err:
+        failed: list[tuple[int, ResolutionFailure]] = []
+        for failure in err.failures:
+            key = failure.location.partition(" ")[0]
+            index = int(key[1:]) if key[:1] == "s" and key[1:].isdigit() else -1
+            failed.append((index, failure))
+        return {}, failed
+    return {index: SecretValue(resolved[f"s{index}"]) for index in wanted}, []
 
 
 def _settings_error(cls: type[BaseSettings], err: SecretwireError) -> SettingsError:
