@@ -192,7 +192,10 @@ def test_the_file_may_pick_the_environment(
     assert main(["render", "--omegaconf", "--reveal", "ci.yaml"]) == 0
     assert yaml.safe_load(capsys.readouterr().out)["password"] == "from-ci"
     assert main(["--env", "development", "check", "--omegaconf", "ci.yaml"]) == 1
-    assert "but register() was given environment='development'" in capsys.readouterr().err
+    assert capsys.readouterr().err == (
+        "secretwire: error: the config picks environment 'ci' (secretwire.environment), "
+        "but register() was given environment='development'\n"
+    )
 
 
 def test_without_omegaconf_the_flag_names_the_extra_and_plain_mode_needs_none(

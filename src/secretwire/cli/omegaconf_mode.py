@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from ..configfile import dump_config, load_config
-from ..errors import ConfigError, ResolutionError
+from ..errors import ConfigError, ResolutionError, SecretwireError
 
 __all__ = ["check", "hint", "render"]
 
@@ -31,12 +31,14 @@ EXIT_ERROR = 1
 #: Text only OmegaConf gives a meaning to: a quoted first argument, another
 #: interpolation inside a secret reference, a second argument, OmegaConf's own
 #: resolvers (``oc.env``, ``oc.decode``...), a reference to another key.
+#: Each alternative looks at most a few hundred characters ahead, so a hostile file
+#: cannot make the search slow.
 _OMEGACONF_SYNTAX = re.compile(
     r"""\$\{secret:\s*['"]"""
-    r"|\$\{secret:[^}]*\$\{"
-    r"|\$\{secret:(?:(?!:-)[^}])*,"
-    r"|\$\{oc\.[a-z_.]+:"
-    r"|\$\{\.*[A-Za-z_][\w-]*(?:\.[\w-]+)*\}"
+    r"|\$\{secret:[^}\n]{0,300}\$\{"
+    r"|\$\{secret:(?:(?!:-)[^}\n]){0,300},"
+    r"|\$\{oc\.[a-z_.]{1,40}:"
+    r"|\$\{\.{0,10}[A-Za-z_][\w-]{0,100}(?:\.[\w-]{1,100}){0,20}\}"
 )
 
 
@@ -114,7 +116,7 @@ def _read(function: Any, cfg: Any, config: Any, **options: Any) -> Any:
     problem: str | None = None
     try:
         return function(cfg, source=config.path, lines=config.lines, **options)
-    except ResolutionError:
+    except SecretwireError:  # failed references, environments that disagree
         raise
     except Exception as err:  # noqa: BLE001 - OmegaConf's error types
         key = getattr(err, "full_key", None)
