@@ -7,6 +7,8 @@ against the oldest supported release (2.3.0); see docs/adapters/omegaconf.md.
 from __future__ import annotations
 
 import copy
+import enum
+import importlib.util
 import logging
 import subprocess
 import sys
@@ -14,7 +16,7 @@ import textwrap
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Optional, Union
 
 import pytest
 
@@ -24,6 +26,7 @@ from omegaconf import DictConfig, OmegaConf  # noqa: E402
 from omegaconf.basecontainer import BaseContainer  # noqa: E402
 from omegaconf.errors import (  # noqa: E402
     GrammarParseError,
+    InterpolationKeyError,
     InterpolationResolutionError,
     InterpolationToMissingValueError,
 )
@@ -41,7 +44,8 @@ from secretwire import (  # noqa: E402
 from secretwire.adapters import omegaconf as swo  # noqa: E402
 from secretwire.providers.localfile import LocalFileProvider  # noqa: E402
 from secretwire.providers.memory import MemoryProvider  # noqa: E402
-from secretwire.testing import CANARY  # noqa: E402
+from secretwire.testing import CANARY, assert_no_leak  # noqa: E402
+from secretwire.testing.leaks import leak_texts  # noqa: E402
 
 SECRETS = {
     "db/password": CANARY,
@@ -396,6 +400,9 @@ def _chain(err: BaseException) -> Iterator[BaseException]:
 
 
 def assert_no_canary(err: BaseException) -> None:
+    """No canary in the error as tools render it (messages, chain, attributes, frame
+    locals as traceback and Sentry show them), nor in the failures it lists."""
+    assert_no_leak(err, CANARY)
     for item in _chain(err):
         assert CANARY not in str(item)
         assert CANARY not in repr(item)
@@ -532,6 +539,235 @@ def test_load_reports_file_and_lines(tmp_path: Path, resolver: swo.SecretResolve
     assert swo.load(path).db.password == CANARY
 
 
+def test_check_returns_where_each_value_comes_from(resolver: swo.SecretResolver) -> None:
+    cfg = cfg_of(
+        db={"password": "${secret:db/password}", "url": "pg://${secret:'db/creds#user'}@h"},
+        hook="${secret:git/webhook:-disabled}",
+        alias="${db.password}",
+    )
+    provenance = swo.check(cfg)
+    assert [(p.location, p.reference, p.provider, p.defaulted) for p in provenance] == [
+        ("db.password", "${secret:db/password}", "memory", False),
+        ("db.url", "${secret:db/creds#user}", "memory", False),
+        ("hook", "${secret:git/webhook:-disabled}", None, True),
+    ]
+    assert provenance[0].version == "1"
+    assert CANARY not in repr(provenance)
+
+
+# -- reading a node without check(): OmegaConf's messages quote values ----------------
+class Color(enum.Enum):
+    RED = 1
+
+
+@dataclass
+class Consumers:
+    """Typed nodes that read a secret through another node (``${password}``)."""
+
+    password: str = "${secret:db/password}"
+    port: int = "${password}"  # type: ignore[assignment]
+    ratio: float = "${password}"  # type: ignore[assignment]
+    flag: bool = "${password}"  # type: ignore[assignment]
+    color: Color = "${password}"  # type: ignore[assignment]
+    maybe: Optional[int] = "${password}"  # type: ignore[assignment]  # noqa: UP045
+    ports: list[int] = field(default_factory=lambda: ["${password}"])
+
+
+@pytest.mark.parametrize(
+    ("key", "reads"),
+    [
+        ("port", lambda cfg: cfg.port),
+        ("ratio", lambda cfg: cfg.ratio),
+        ("flag", lambda cfg: cfg.flag),
+        ("color", lambda cfg: cfg.color),
+        ("maybe", lambda cfg: cfg.maybe),
+        ("ports[0]", lambda cfg: cfg.ports[0]),
+    ],
+)
+def test_a_typed_node_reading_a_secret_through_another_node_fails_without_the_value(
+    resolver: swo.SecretResolver, key: str, reads: Any
+) -> None:
+    # Before: "Value '<secret>' of type 'str' could not be converted to Integer"
+    cfg = OmegaConf.structured(Consumers)
+    with pytest.raises(InterpolationResolutionError) as caught:
+        reads(cfg)
+    assert f"{key}: ${{secret:db/password}}: reading this node failed after it read" in str(
+        caught.value
+    )
+    assert "InterpolationValidationError: not shown" in str(caught.value)
+    assert_no_canary(caught.value)
+    assert isinstance(_resolution_error(caught.value).failures[0].error, InvalidSecret)
+    assert cfg.password == CANARY  # the node that holds the reference still reads
+
+
+def test_a_union_node_reading_a_secret_fails_without_the_value(
+    resolver: swo.SecretResolver,
+) -> None:
+    @dataclass
+    class Unions:
+        password: str = "${secret:db/password}"
+        direct: Union[int, float] = "${secret:db/password}"  # type: ignore[assignment]  # noqa: UP007
+        through: Union[int, float] = "${password}"  # type: ignore[assignment]  # noqa: UP007
+
+    cfg = OmegaConf.structured(Unions)
+    for read in (lambda: cfg.direct, lambda: cfg.through):
+        if omegaconf.__version__.startswith("2.3."):
+            assert read() == CANARY  # 2.3 does not check an interpolation in a Union field
+            continue
+        with pytest.raises(InterpolationResolutionError) as caught:
+            read()
+        assert "reading this node failed after it read a secret" in str(caught.value)
+        assert_no_canary(caught.value)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "${oc.env:${secret:db/password}}",  # Environment variable '<secret>' not found
+        "${oc.decode:${secret:db/password}}",  # token recognition error at: '<part>'
+        "${${secret:db/password}}",  # Interpolation key '<secret>' not found
+        "${oc.env:${pw}}",  # the same, through another node
+        "${${pw}}",
+        "${pw.inner}",  # selecting into a string
+    ],
+)
+def test_a_secret_handed_to_another_resolver_or_key_fails_without_the_value(
+    resolver: swo.SecretResolver, all_logs: pytest.LogCaptureFixture, text: str
+) -> None:
+    cfg = cfg_of(pw="${secret:db/password}", v=text)
+    with pytest.raises(InterpolationResolutionError) as caught:
+        _ = cfg.v
+    assert "v: ${secret:db/password}: reading this node failed after it read" in str(caught.value)
+    assert_no_canary(caught.value)
+    with pytest.raises(swo.SecretResolutionError) as checked:
+        swo.check(cfg)
+    assert [f.location for f in checked.value.failures] == ["v"]
+    assert_no_canary(checked.value)
+    assert CANARY not in all_logs.text
+
+
+def test_a_secret_handed_to_another_resolver_works_when_nothing_fails(
+    resolver: swo.SecretResolver,
+) -> None:
+    cfg = cfg_of(
+        port="${oc.decode:${secret:db/port}}",
+        picked="${oc.select:absent,${secret:db/password}}",
+        user="${oc.select:creds.user}",
+        creds={"user": "${secret:'db/creds#user'}"},
+    )
+    assert cfg.port == 5432
+    assert (cfg.picked, cfg.user) == (CANARY, "app")
+    swo.check(cfg)
+
+
+@pytest.mark.parametrize(
+    ("values", "read", "error"),
+    [
+        # a secret resolved, then the next one in the same string fails
+        ({"u": "pg://${secret:db/password}@${secret:db/host}"}, "u", ResolutionError),
+        # a secret resolved, then an ordinary interpolation fails
+        ({"u": "${secret:db/password}-${nope}"}, "u", InterpolationKeyError),
+        # the same, through two other nodes
+        ({"a": "${secret:db/password}", "b": "${secret:db/host}", "u": "${a}${b}"}, "u", None),
+    ],
+)
+def test_a_read_that_fails_after_a_value_leaves_no_value_in_frames(
+    resolver: swo.SecretResolver,
+    values: dict[str, Any],
+    read: str,
+    error: type[BaseException] | None,
+) -> None:
+    # OmegaConf's frames keep the parts of a string already resolved; the read is
+    # replayed under check()'s rules before a value is handed to OmegaConf.
+    cfg = cfg_of(**values)
+    with pytest.raises(InterpolationResolutionError) as caught:
+        _ = cfg[read]
+    assert_no_canary(caught.value)
+    if error is InterpolationKeyError:
+        assert isinstance(caught.value, InterpolationKeyError)
+        assert "Interpolation key 'nope' not found" in str(caught.value)
+    else:
+        assert "${secret:db/host}: not found" in str(caught.value)
+    with pytest.raises(InterpolationResolutionError) as checked:
+        swo.check(cfg)
+    assert_no_canary(checked.value)
+
+
+def test_a_secret_name_built_from_a_secret_value_is_refused(
+    resolver: swo.SecretResolver,
+) -> None:
+    # Before: "v: ${secret:app/<secret>}: not found"
+    cfg = cfg_of(other="${secret:db/password}", v="${secret:app/${other}}")
+    with pytest.raises(InterpolationResolutionError, match="built from a secret's value") as caught:
+        _ = cfg.v
+    assert "v: ${secret:app/${other}}:" in str(caught.value)
+    assert_no_canary(caught.value)
+    with pytest.raises(swo.SecretResolutionError) as checked:
+        swo.check(cfg)
+    assert_no_canary(checked.value)
+    assert cfg_of(env="prod", v="${secret:app/${env}/key}").v == "prod-" + CANARY
+
+
+def test_check_and_load_errors_hold_no_value_in_frames(
+    tmp_path: Path, resolver: swo.SecretResolver
+) -> None:
+    # check()'s own frames held the session with the values read, and the config
+    # (which Sentry's serializer resolves, key by key, as a Mapping).
+    path = tmp_path / "config.yaml"
+    path.write_text(
+        "ok: ${secret:db/password}\n"
+        "port: ${oc.decode:${secret:db/password}}\n"
+        "url: pg://${secret:db/password}@${secret:db/host}\n"
+    )
+    with pytest.raises(ResolutionError) as caught:
+        swo.load(path)
+    assert [f.location for f in caught.value.failures] == ["port (line 2)", "url (line 3)"]
+    assert_no_canary(caught.value)
+    with pytest.raises(ResolutionError) as checked:
+        swo.check(OmegaConf.structured(Consumers))
+    assert_no_canary(checked.value)
+
+
+def test_errors_handed_on_by_check_and_resolve_are_copies_without_frames(
+    resolver: swo.SecretResolver,
+) -> None:
+    # An error that is not about a secret is OmegaConf's, but its traceback's frames
+    # hold what was resolved before it (to_container's dict of values).
+    cfg = cfg_of(a="${secret:db/password}", b="${nope}", c="${secret:db/password}-${nope}")
+    with pytest.raises(InterpolationKeyError) as checked:
+        swo.check(cfg)
+    assert "Interpolation key 'nope' not found" in str(checked.value)
+    assert checked.value.__context__ is None and checked.value.__cause__ is None
+    assert_no_canary(checked.value)
+    quiet = cfg_of(a="${secret:db/password}", b="${nope}")
+    for reveal in (True, False):
+        with pytest.raises(InterpolationKeyError) as caught:
+            swo.resolve(quiet, reveal=reveal)
+        assert_no_canary(caught.value)
+
+
+def test_an_error_tracker_serializing_a_config_in_frame_locals_sees_masks(
+    tmp_path: Path, resolver: swo.SecretResolver
+) -> None:
+    # Sentry's serializer iterates Mappings it finds in frame locals: a DictConfig
+    # resolves, key by key. An app error unrelated to the config, in a frame that
+    # holds it, would send every secret to the tracker.
+    pytest.importorskip("sentry_sdk")
+    module = tmp_path / "app_module.py"  # frames of this test file are not checked
+    module.write_text("def app(cfg):\n    raise RuntimeError('unrelated')\n")
+    spec = importlib.util.spec_from_file_location("app_module", module)
+    assert spec is not None and spec.loader is not None
+    app = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(app)
+    cfg = cfg_of(db={"password": "${secret:db/password}", "host": "h"})
+    with pytest.raises(RuntimeError) as caught:
+        app.app(cfg)
+    assert_no_leak(caught.value, CANARY)
+    texts = "".join(leak_texts(caught.value))
+    assert "**********" in texts and "'h'" in texts  # it was serialized
+    assert cfg.db.password == CANARY  # reads outside the serializer are unchanged
+
+
 # -- masking -------------------------------------------------------------------------
 def test_canary_never_shows(
     resolver: swo.SecretResolver, all_logs: pytest.LogCaptureFixture
@@ -638,3 +874,117 @@ def test_environment_variable_switches_the_backend(
     with swo.registered() as resolver:
         assert cfg.pw == "ci-pw"
         assert resolver.manager.environment == "ci"
+
+
+# -- the composed config picks the environment (secretwire.environment) -------------
+@pytest.fixture
+def two_environments(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A settings file whose environments serve different values; $APP_ENV unset."""
+    settings = tmp_path / "secretwire.yaml"
+    settings.write_text(
+        textwrap.dedent(
+            """\
+            environment_variable: APP_ENV
+            default_environment: development
+            environments:
+              development:
+                provider: memory
+                options: {secrets: {db/password: dev-pw, env/name: ci}}
+              ci:
+                provider: memory
+                options: {secrets: {db/password: ci-pw}}
+            """
+        )
+    )
+    monkeypatch.delenv("APP_ENV", raising=False)
+    return settings
+
+
+def test_the_config_picks_the_environment(two_environments: Path) -> None:
+    resolver = swo.register(settings=two_environments)
+    chosen = cfg_of(secretwire={"environment": "ci"}, pw="${secret:db/password}")
+    plain = cfg_of(pw="${secret:db/password}")
+    assert (chosen.pw, plain.pw) == ("ci-pw", "dev-pw")
+    assert resolver.manager_for(chosen).environment == "ci"
+    assert resolver.manager_for(plain) is resolver.manager
+    assert resolver.manager.environment == "development"
+    assert swo.check(chosen)[0].location == "pw"
+    assert swo.resolve(chosen)["pw"] == "ci-pw"
+    # read from the root, wherever the secret sits; built once per environment
+    nested = cfg_of(secretwire={"environment": "ci"}, db={"pw": "${secret:db/password}"})
+    assert nested.db.pw == "ci-pw"
+    assert resolver.manager_for(nested.db) is resolver.manager_for(chosen)
+    managers = [resolver.manager_for(chosen), resolver.manager]
+    assert swo.unregister()
+    for manager in managers:  # both were built here: both closed
+        with pytest.raises(Exception, match="closed"):
+            manager.get("db/password")
+
+
+def test_the_environment_key_may_read_other_nodes_and_variables(
+    two_environments: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    swo.register(settings=two_environments)
+    by_group = cfg_of(
+        env={"name": "ci"}, secretwire={"environment": "${env.name}"}, pw="${secret:db/password}"
+    )
+    assert by_group.pw == "ci-pw"
+    by_variable = cfg_of(
+        secretwire={"environment": "${oc.env:APP_ENV,development}"}, pw="${secret:db/password}"
+    )
+    assert by_variable.pw == "dev-pw"
+    monkeypatch.setenv("APP_ENV", "ci")
+    assert by_variable.pw == "ci-pw"
+
+
+@pytest.mark.parametrize(
+    ("environment", "message"),
+    [
+        ("${secret:env/name}", "secretwire.environment cannot read a secret"),
+        ("prod", "picks environment 'prod' .*which the settings do not define; known: ci, dev"),
+        (3, "must name an environment of the secretwire settings .*not int"),
+        ("${oc.env:NO_SUCH_VARIABLE_H8}", "secretwire.environment could not be read"),
+    ],
+)
+def test_a_bad_environment_key_is_a_config_error(
+    two_environments: Path, environment: Any, message: str
+) -> None:
+    resolver = swo.register(settings=two_environments)
+    cfg = cfg_of(secretwire={"environment": environment}, pw="${secret:db/password}")
+    with pytest.raises(ConfigError, match=message):
+        resolver.manager_for(cfg)
+    with pytest.raises(ConfigError, match=message):
+        swo.check(cfg)
+    with pytest.raises(InterpolationResolutionError, match=message) as caught:
+        _ = cfg.pw
+    assert "dev-pw" not in str(caught.value)
+
+
+def test_the_environment_key_must_agree_with_every_explicit_choice(
+    two_environments: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cfg = cfg_of(secretwire={"environment": "ci"}, pw="${secret:db/password}")
+    monkeypatch.setenv("APP_ENV", "development")
+    resolver = swo.register(settings=two_environments)
+    with pytest.raises(ConfigError, match=r"picks environment 'ci' .*but \$APP_ENV is 'develop"):
+        resolver.manager_for(cfg)
+    monkeypatch.setenv("APP_ENV", "ci")  # agreeing is fine
+    assert cfg.pw == "ci-pw"
+    monkeypatch.delenv("APP_ENV")
+    swo.register(settings=two_environments, environment="development")
+    with pytest.raises(ConfigError, match="register\\(\\) was given environment='development'"):
+        swo.check(cfg)
+    with SecretManager(MemoryProvider({"db/password": "given"})) as given:
+        swo.register(given)
+        with pytest.raises(ConfigError, match="registered with a manager for None"):
+            swo.check(cfg)
+    with SecretManager(MemoryProvider({"db/password": "given-ci"}), environment="ci") as given:
+        swo.register(given)
+        assert cfg.pw == "given-ci"
+
+
+def test_environment_key_none_turns_the_key_off(two_environments: Path) -> None:
+    swo.register(settings=two_environments, environment_key=None)
+    assert cfg_of(secretwire={"environment": "ci"}, pw="${secret:db/password}").pw == "dev-pw"
+    swo.register(settings=two_environments, environment_key="app.secret_env")
+    assert cfg_of(app={"secret_env": "ci"}, pw="${secret:db/password}").pw == "ci-pw"

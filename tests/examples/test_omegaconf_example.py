@@ -43,8 +43,9 @@ def run(
 @pytest.fixture
 def project(tmp_path: Path) -> Path:
     """The example's files in a new folder, with a development store seeded by the CLI."""
-    for name in ("app.py", "hydra_app.py", "config.yaml"):
+    for name in ("app.py", "hydra_app.py", "config.yaml", "hydra_config.yaml"):
         shutil.copy(EXAMPLE / name, tmp_path / name)
+    shutil.copytree(EXAMPLE / "env", tmp_path / "env")  # the Hydra config group
     assert run(["-m", "secretwire", "init"], tmp_path).returncode == 0  # the store and key
     shutil.copy(EXAMPLE / "secretwire.yaml", tmp_path / "secretwire.yaml")  # + the ci env
     for name, value in SECRETS.items():
@@ -103,27 +104,56 @@ def test_app_reports_every_missing_secret_once(project: Path) -> None:
     assert "${secret:git/webhook" not in err  # served by its default
 
 
-@pytest.mark.skipif(
+NEEDS_HYDRA = pytest.mark.skipif(
     not HAS_HYDRA,
     reason="hydra-core is not installed (hydra-core 1.3.x declares omegaconf<2.4 from "
     "1.3.1 on); runs in the OmegaConf 2.3 environment",
 )
+
+
+@NEEDS_HYDRA
 def test_hydra_app(project: Path) -> None:
     result = run(["hydra_app.py", "hydra.job.chdir=False"], project)
     assert result.returncode == 0, result.stderr
     assert "  password: '**********'" in result.stdout
     assert "database url has" in result.stdout
+    assert "environment: development (file)" in result.stdout  # the default env option
     saved = list(project.glob("outputs/*/*/.hydra/config.yaml"))
     assert len(saved) == 1
     assert "password: ${secret:db/password}" in saved[0].read_text()
+    assert "secretwire:\n  environment: development" in saved[0].read_text()
     logs = "".join(p.read_text() for p in project.glob("outputs/*/*/*.log"))
     assert "password: ${secret:db/password}" in logs
     assert_no_values(result.stdout + result.stderr + saved[0].read_text() + logs, SECRETS)
 
 
-@pytest.mark.skipif(not HAS_HYDRA, reason="hydra-core is not installed")
+@NEEDS_HYDRA
+def test_hydra_config_group_picks_the_environment(project: Path) -> None:
+    # issue 8, item 16: `env=ci` (a config group) chooses the backend; no APP_ENV
+    result = run(["hydra_app.py", "env=ci"], project, **CI_VARIABLES)
+    assert result.returncode == 0, result.stderr
+    assert "environment: ci (env)" in result.stdout
+    assert "  password: '**********'" in result.stdout
+    url = "postgres://ci-user-canary:ci-pw-canary-77@db.internal:6543/app"  # the ci values
+    assert f"database url has {len(url)} characters" in result.stdout
+    assert_no_values(result.stdout + result.stderr, CI_VARIABLES)
+    assert_no_values(result.stdout + result.stderr, SECRETS)
+
+
+@NEEDS_HYDRA
+def test_hydra_config_group_and_app_env_must_agree(project: Path) -> None:
+    result = run(["hydra_app.py"], project, APP_ENV="ci", **CI_VARIABLES)
+    assert result.returncode == 1
+    assert (
+        "the config picks environment 'development' (secretwire.environment), but $APP_ENV "
+        "is 'ci'; unset $APP_ENV or make them agree"
+    ) in result.stderr
+    assert run(["hydra_app.py", "env=ci"], project, APP_ENV="ci", **CI_VARIABLES).returncode == 0
+
+
+@NEEDS_HYDRA
 def test_hydra_app_reports_missing_secrets(project: Path) -> None:
-    result = run(["hydra_app.py"], project, APP_ENV="ci")
+    result = run(["hydra_app.py", "env=ci"], project)  # ci without its variables
     assert result.returncode == 1
     assert "5 secret reference(s) could not be resolved in config.yaml" in result.stderr
     assert "database.password: ${secret:db/password}: not found" in result.stderr

@@ -51,6 +51,9 @@ class _UsageError(Exception):
         self.message = message
 
 
+_OMEGACONF_HELP = "read the file as OmegaConf does (${secret:'a#b'}, ${x,null}, ${oc.env:...})"
+
+
 class _Parser(argparse.ArgumentParser):
     """No abbreviated options (``--ver`` is not ``--version``), and errors go to
     ``main``, which removes any argument text from them before printing."""
@@ -127,10 +130,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("file")
     p.add_argument("--reveal", action="store_true", help="print values instead of masks")
     p.add_argument("--format", choices=["yaml", "json"], help="output format (default: input's)")
+    p.add_argument("--omegaconf", action="store_true", help=_OMEGACONF_HELP)
     p.set_defaults(func=cmd_render)
 
     p = sub.add_parser("check", help="check that every reference in a config resolves")
     p.add_argument("file")
+    p.add_argument("--omegaconf", action="store_true", help=_OMEGACONF_HELP)
     p.set_defaults(func=cmd_check)
 
     p = sub.add_parser("health", help="check the provider of the current environment")
@@ -445,6 +450,10 @@ def cmd_delete(args: argparse.Namespace) -> int:
 
 
 def cmd_render(args: argparse.Namespace) -> int:
+    if args.omegaconf:  # imported only here: it needs the omegaconf extra
+        from . import omegaconf_mode  # noqa: PLC0415
+
+        return omegaconf_mode.render(args)
     config = load_config(args.file)
     with _manager(args) as manager:
         resolved = manager.resolve(
@@ -456,6 +465,10 @@ def cmd_render(args: argparse.Namespace) -> int:
 
 
 def cmd_check(args: argparse.Namespace) -> int:
+    if args.omegaconf:  # imported only here: it needs the omegaconf extra
+        from . import omegaconf_mode  # noqa: PLC0415
+
+        return omegaconf_mode.check(args)
     config = load_config(args.file)
     with _manager(args) as manager:
         try:
@@ -466,12 +479,22 @@ def cmd_check(args: argparse.Namespace) -> int:
             for failure in err.failures:
                 print(f"{config.path}: {failure}")
             print(f"{len(err.failures)} reference(s) failed", file=sys.stderr)
+            _omegaconf_hint(args.file)
             return EXIT_ERROR
     total = len(resolution.provenance)
     defaulted = sum(item.defaulted for item in resolution.provenance)
     note = f" ({defaulted} by their default: the secret does not exist)" if defaulted else ""
     print(f"ok: {total} reference(s) resolvable in {config.path}{note}")
     return EXIT_OK
+
+
+def _omegaconf_hint(path: str) -> None:
+    """After a failed check: say so if the file looks like an OmegaConf config."""
+    from .omegaconf_mode import hint  # noqa: PLC0415 - reads text only, no OmegaConf
+
+    text = hint(path)
+    if text:
+        print(text, file=sys.stderr)
 
 
 def cmd_health(args: argparse.Namespace) -> int:
