@@ -10,7 +10,7 @@ from __future__ import annotations
 import base64
 import json
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any, ClassVar
@@ -84,6 +84,13 @@ class TestAwsProvider(ProviderContract):
             "ResourceNotFoundException mapping is proven in test_aws_faults.py"
         ),
     }
+
+    @pytest.fixture
+    def credentials(self, moto_iam_server: MotoIam) -> Sequence[str]:
+        return (
+            moto_iam_server.admin.secret_access_key,
+            moto_iam_server.no_read.secret_access_key,
+        )
 
     @pytest.fixture
     def provider(self, moto_iam_server: MotoIam) -> Iterator[SecretProvider]:

@@ -8,7 +8,7 @@ import sys
 import threading
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import ClassVar
@@ -51,6 +51,10 @@ class TestVaultKV2(ProviderContract):
     list_count: ClassVar[int] = 60
 
     @pytest.fixture
+    def credentials(self, rw_token: str, restricted_token: str) -> Sequence[str]:
+        return (rw_token, restricted_token)
+
+    @pytest.fixture
     def provider(self, openbao_server: OpenBao, rw_token: str) -> Iterator[SecretProvider]:
         provider = VaultProvider(openbao_server.url, token=rw_token)
         yield provider
@@ -75,6 +79,10 @@ class TestVaultKV1(ProviderContract):
             "(test_kv1_refuses_metadata_and_cas)"
         ),
     }
+
+    @pytest.fixture
+    def credentials(self, rw_token: str, restricted_token: str) -> Sequence[str]:
+        return (rw_token, restricted_token)
 
     @pytest.fixture
     def provider(self, openbao_server: OpenBao, rw_token: str) -> Iterator[SecretProvider]:

@@ -18,7 +18,7 @@ from typing import Any
 
 from ..errors import ConfigError, InvalidSecret, SecretNotFound
 from ..values import SecretValue
-from .base import Capabilities, Secret, SecretProvider, SecretVersion
+from .base import Capabilities, Secret, SecretProvider, SecretVersion, secret_value
 
 __all__ = ["MemoryProvider"]
 
@@ -26,7 +26,7 @@ __all__ = ["MemoryProvider"]
 @dataclass(slots=True)
 class _Version:
     id: str
-    value: str
+    value: SecretValue
     created: datetime
     expires: datetime | None
     metadata: dict[str, str] = field(default_factory=dict)
@@ -74,7 +74,7 @@ class MemoryProvider(SecretProvider):
                 chosen = found[0]
             return Secret(
                 name=name,
-                value=SecretValue(chosen.value),
+                value=chosen.value,
                 version=chosen.id,
                 created_at=versions[0].created,
                 updated_at=chosen.created,
@@ -93,16 +93,16 @@ class MemoryProvider(SecretProvider):
         tags: Mapping[str, str] | None = None,
         expires_at: datetime | None = None,
     ) -> SecretVersion:
+        secret = secret_value(value)
+        del value  # only the masked value stays in this frame
         if not name or not isinstance(name, str):
             raise InvalidSecret("secret names must be non-empty strings", provider=self.name)
-        if not isinstance(value, str):
-            raise TypeError("secret values are str")
         with self._lock:
             self.calls["set"] += 1
             versions = self._data.setdefault(name, [])
             version = _Version(
                 id=str(int(versions[-1].id) + 1) if versions else "1",
-                value=value,
+                value=secret,
                 created=datetime.now(timezone.utc),
                 expires=expires_at,
                 metadata=dict(metadata or {}),
