@@ -39,12 +39,12 @@ class MemoryProvider(SecretProvider):
     name = "memory"
     capabilities = Capabilities(write=True, delete=True, list=True, versions=True, metadata=True)
 
-    def __init__(self, initial: Mapping[str, str] | None = None) -> None:
+    def __init__(self, initial: Mapping[str, str | SecretValue] | None = None) -> None:
         self._lock = threading.Lock()
         self._data: dict[str, list[_Version]] = {}
         self.calls: Counter[str] = Counter()
         for key, value in (initial or {}).items():
-            self.set(key, value)
+            self.set(key, value)  # type: ignore[arg-type] # a SecretValue is welcome
         self.calls.clear()
 
     @classmethod
@@ -54,7 +54,7 @@ class MemoryProvider(SecretProvider):
             raise ConfigError("unknown option", key=sorted(unknown)[0])
         secrets = options.get("secrets") or {}
         if not isinstance(secrets, Mapping) or not all(
-            isinstance(v, str) for v in secrets.values()
+            isinstance(v, str | SecretValue) for v in secrets.values()
         ):
             raise ConfigError("must map names to string values", key="secrets")
         return cls({str(k): v for k, v in secrets.items()})
