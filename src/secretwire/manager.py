@@ -20,7 +20,7 @@ from typing import Any
 from .cache import CacheStats, SecretCache
 from .errors import ProviderError, SecretwireError
 from .pipeline import BackendStats, CacheLayer, Handler, Key, LayerFactory, ProviderStage
-from .providers.base import Health, Secret, SecretProvider, SecretVersion
+from .providers.base import Health, Secret, SecretProvider, SecretVersion, secret_value
 from .references import Reference, as_reference
 from .resolver import Resolution, Resolver, reference_value
 from .values import SecretValue
@@ -159,10 +159,13 @@ class SecretManager:
         tags: Mapping[str, str] | None = None,
         expires_at: datetime | None = None,
     ) -> SecretVersion:
-        """Store a new version of ``name``; cached copies are invalidated."""
+        """Store a new version of ``name``; cached copies are invalidated.
+
+        A ``str`` is wrapped in a :class:`SecretValue` at once: on an error path no
+        frame of the manager, the pipeline or a built-in provider shows the value."""
+        value = secret_value(value)
         self._check_open()
-        plain = value.reveal() if isinstance(value, SecretValue) else value
-        return self._pipeline.set(name, plain, metadata=metadata, tags=tags, expires_at=expires_at)
+        return self._pipeline.set(name, value, metadata=metadata, tags=tags, expires_at=expires_at)
 
     def delete(self, name: str) -> None:
         """Delete ``name`` with all its versions; cached copies are invalidated."""

@@ -11,6 +11,10 @@ Requests flow down and results flow back up::
 
 Every layer implements :class:`Handler`; :class:`Layer` forwards everything to the
 next handler so a concrete layer overrides only what it cares about.
+
+A value being written travels down as a :class:`~secretwire.SecretValue` and is
+revealed only in the call to the provider, so no frame of the pipeline shows it
+when a write fails (error trackers record every frame's local variables).
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ from datetime import datetime
 from .cache import SecretCache
 from .errors import ProviderError, SecretwireError
 from .providers.base import Health, HealthStatus, Secret, SecretProvider, SecretVersion
+from .values import SecretValue
 
 __all__ = [
     "BackendStats",
@@ -83,13 +88,14 @@ class Handler(ABC):
     def set(
         self,
         name: str,
-        value: str,
+        value: SecretValue,
         *,
         metadata: Mapping[str, str] | None = None,
         tags: Mapping[str, str] | None = None,
         expires_at: datetime | None = None,
     ) -> SecretVersion:
-        """See :class:`SecretProvider`."""
+        """See :class:`SecretProvider`; the value arrives wrapped (reveal it only in
+        the call that needs it)."""
 
     @abstractmethod
     def delete(self, name: str) -> None:
@@ -136,7 +142,7 @@ class Layer(Handler):
     def set(
         self,
         name: str,
-        value: str,
+        value: SecretValue,
         *,
         metadata: Mapping[str, str] | None = None,
         tags: Mapping[str, str] | None = None,
@@ -202,27 +208,25 @@ class ProviderStage(Handler):
 
     def _call(self, operation: str, fn: Callable[[], object], subject: object = None) -> object:
         started = time.perf_counter()
-        failed: BaseException | None = None
+        outcome = "ok"  # an exception's class name, never the exception (it may hold a value)
+        wrapped: ProviderError | None = None
         try:
             return fn()
         except SecretwireError as err:
-            failed = err
+            outcome = type(err).__name__
             raise
         except Exception as err:  # noqa: BLE001 - typed below, never swallowed
-            failed = err
+            outcome = type(err).__name__
             wrapped = ProviderError(
-                f"provider {self.provider_name!r} failed unexpectedly in {operation}: "
-                f"{type(err).__name__}",
+                f"provider {self.provider_name!r} failed unexpectedly in {operation}: {outcome}",
                 provider=self.provider_name,
             )
-            wrapped.original = err
-            raise wrapped from None
+            wrapped.original = err  # for --debug only: off the chain, see below
         finally:
             seconds = time.perf_counter() - started
-            self._record(operation, seconds, failed is not None)
+            self._record(operation, seconds, outcome != "ok")
             if logger.isEnabledFor(logging.DEBUG):
                 # Names and outcomes only: values never reach a log record.
-                outcome = "ok" if failed is None else type(failed).__name__
                 logger.debug(
                     "%s.%s %r: %s in %.2f ms",
                     self.provider_name,
@@ -231,6 +235,9 @@ class ProviderStage(Handler):
                     outcome,
                     seconds * 1000,
                 )
+        # Raised here, outside the except block: the foreign exception (whose text or
+        # frames may hold a value) is neither __cause__ nor __context__.
+        raise wrapped
 
     def _record(self, operation: str, seconds: float, failed: bool) -> None:
         with self._lock:
@@ -266,16 +273,17 @@ class ProviderStage(Handler):
     def set(
         self,
         name: str,
-        value: str,
+        value: SecretValue,
         *,
         metadata: Mapping[str, str] | None = None,
         tags: Mapping[str, str] | None = None,
         expires_at: datetime | None = None,
     ) -> SecretVersion:
+        # Revealed in the call itself: no frame here holds the plain value.
         result = self._call(
             "set",
             lambda: self.provider.set(
-                name, value, metadata=metadata, tags=tags, expires_at=expires_at
+                name, value.reveal(), metadata=metadata, tags=tags, expires_at=expires_at
             ),
             name,
         )
@@ -367,7 +375,7 @@ class CacheLayer(Layer):
     def set(
         self,
         name: str,
-        value: str,
+        value: SecretValue,
         *,
         metadata: Mapping[str, str] | None = None,
         tags: Mapping[str, str] | None = None,

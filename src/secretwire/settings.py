@@ -21,7 +21,9 @@
 
 Option strings may use ``${env:VAR}`` / ``${env:VAR:-default}`` and, when the
 environment names a ``bootstrap`` environment, ``${secret:...}`` references that
-resolve through it. Every error names the file and the key.
+resolve through it. An option string that held a reference reaches the provider
+as a :class:`~secretwire.SecretValue`: providers use it and never show it (in
+errors, health details or reprs). Every error names the file and the key.
 """
 
 from __future__ import annotations
@@ -38,7 +40,8 @@ from .errors import ConfigError, ResolutionError
 from .manager import SecretManager
 from .providers import get_provider_class, is_known_provider
 from .providers.base import SecretProvider
-from .references import escape
+from .references import escape, parse
+from .values import SecretValue
 
 __all__ = [
     "CONFIG_ENV_VAR",
@@ -171,7 +174,23 @@ class Settings:
                     source=self.source,
                     key=f"environments.{env.name}.options",
                 ) from None
+        hidden = _from_secrets(options, resolved)
+        assert isinstance(hidden, Mapping)  # noqa: S101 - same shape as options
+        return hidden
+
+
+def _from_secrets(original: Any, resolved: Any) -> Any:
+    """``resolved`` with every string that held a reference in ``original`` wrapped in
+    a :class:`SecretValue`, so the provider uses the option but never shows it."""
+    if isinstance(original, str):
+        if isinstance(resolved, str) and not parse(original).is_literal:
+            return SecretValue(resolved)
         return resolved
+    if isinstance(original, Mapping) and isinstance(resolved, Mapping):
+        return {k: _from_secrets(original.get(k), v) for k, v in resolved.items()}
+    if isinstance(original, list) and isinstance(resolved, list):
+        return [_from_secrets(o, r) for o, r in zip(original, resolved, strict=True)]
+    return resolved
 
 
 def _expand_env(node: Any, source: str, key: str, *, escaped: bool) -> Any:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import base64
 import json
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any, ClassVar
@@ -33,7 +33,8 @@ from secretwire import (
 )
 from secretwire.providers import get_provider_class
 from secretwire.providers.aws import AwsSecretsManagerProvider
-from secretwire.testing import CANARY, ProviderContract
+from secretwire.testing import CANARY, ProviderContract, assert_no_leak
+from secretwire.values import SecretValue
 from tests.servers.moto import REGION, MotoIam, fake_session
 
 
@@ -84,6 +85,13 @@ class TestAwsProvider(ProviderContract):
             "ResourceNotFoundException mapping is proven in test_aws_faults.py"
         ),
     }
+
+    @pytest.fixture
+    def credentials(self, moto_iam_server: MotoIam) -> Sequence[str]:
+        return (
+            moto_iam_server.admin.secret_access_key,
+            moto_iam_server.no_read.secret_access_key,
+        )
 
     @pytest.fixture
     def provider(self, moto_iam_server: MotoIam) -> Iterator[SecretProvider]:
@@ -148,6 +156,89 @@ def test_from_options_checks_names_and_types(tmp_path: Path) -> None:
     )
     assert provider._credentials_file == str(tmp_path / "creds")
     assert provider.connect_timeout == 2.0
+
+
+# -- option values: URLs, variable names, values from a secret ------------------------------
+
+
+@pytest.mark.parametrize("option", ["endpoint_url", "sts_endpoint_url"])
+@pytest.mark.parametrize(
+    "url",
+    [
+        f"https://secretsmanager.example/?X-Amz-Security-Token={CANARY}",
+        f"https://secretsmanager.example/#{CANARY}",
+        f"https://{CANARY}:pw@secretsmanager.example",
+        f"secretsmanager.example/{CANARY}",
+    ],
+)
+def test_an_endpoint_that_may_carry_a_credential_is_refused_unechoed(
+    option: str, url: str, tmp_path: Path
+) -> None:
+    with pytest.raises(ConfigError) as info:
+        AwsSecretsManagerProvider(**{option: url})  # type: ignore[arg-type]
+    assert info.value.key == option
+    assert CANARY not in str(info.value)
+    with pytest.raises(ConfigError) as from_settings:
+        AwsSecretsManagerProvider.from_options({option: url}, base_dir=tmp_path)
+    assert CANARY not in str(from_settings.value)
+
+
+@pytest.mark.parametrize(
+    "option", ["access_key_id_env", "secret_access_key_env", "session_token_env"]
+)
+def test_a_key_given_instead_of_a_variable_name_is_not_echoed(option: str) -> None:
+    options = {"access_key_id_env": "SWT_KEY_ID", "secret_access_key_env": "SWT_SECRET_KEY"}
+    options[option] = f"wJalrXUtnFEMI/{CANARY}"
+    with pytest.raises(ConfigError, match="must name an environment variable") as info:
+        AwsSecretsManagerProvider(**options)  # type: ignore[arg-type]
+    assert info.value.key == option
+    assert CANARY not in str(info.value)
+
+
+def test_options_from_a_secret_are_used_but_never_shown(
+    moto_server: str, ns: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    provider = AwsSecretsManagerProvider(
+        endpoint_url=SecretValue(moto_server),
+        region=SecretValue("eu-north-1"),
+        role_arn=None,
+        session=fake_session(),
+    )
+    provider.set(f"{ns}/x", "works")
+    assert provider.get(f"{ns}/x").reveal() == "works"
+    assert moto_server not in repr(provider) and "eu-north-1" not in repr(provider)
+    provider.close()
+    monkeypatch.delenv("SWT_HIDDEN_KEY_VARIABLE", raising=False)
+    unset = AwsSecretsManagerProvider(
+        endpoint_url=moto_server,
+        region=REGION,
+        access_key_id_env=SecretValue("SWT_HIDDEN_KEY_VARIABLE"),
+        secret_access_key_env="SWT_OTHER_VARIABLE",
+    )
+    with pytest.raises(ConfigError, match="<from a secret> is not set") as info:
+        unset.get(f"{ns}/x")
+    assert "SWT_HIDDEN_KEY_VARIABLE" not in str(info.value)
+    health = unset.health()
+    assert not health.ok and "SWT_HIDDEN_KEY_VARIABLE" not in health.detail
+
+
+def test_a_refused_binary_write_holds_no_data_in_any_frame(
+    moto_iam_server: MotoIam, ns: str
+) -> None:
+    restricted = AwsSecretsManagerProvider(
+        endpoint_url=moto_iam_server.url, region=REGION, session=moto_iam_server.no_read.session()
+    )
+    marker = f"binary-canary-{uuid.uuid4().hex}"  # ASCII: a bytes repr shows it as is
+    data = marker.encode()
+    with pytest.raises(AccessDenied) as info:
+        restricted.set_binary(f"{ns}/bin", data)
+    assert_no_leak(
+        info.value,
+        marker,
+        base64.b64encode(data).decode(),
+        moto_iam_server.no_read.secret_access_key,
+    )
+    restricted.close()
 
 
 # -- values: string, binary, JSON fields ---------------------------------------------------

@@ -66,10 +66,12 @@ from secretwire.providers.azure import (
     decode_name,
     encode_name,
 )
-from secretwire.testing import CANARY
+from secretwire.testing import CANARY, assert_no_leak
+from secretwire.values import SecretValue
 from tests.servers.harness import free_port
 
 VAULT_NAME = re.compile(r"[0-9a-z-]+")
+FAKE_TOKEN = "fake-bearer-token-6d1c"
 
 
 # -- name mapping: pure -------------------------------------------------------------------
@@ -163,7 +165,7 @@ class FakeCredential:
     ignore authentication (a closed port, the fake transport)."""
 
     def get_token(self, *scopes: str, **kwargs: Any) -> AccessToken:
-        return AccessToken("fake-token", int(time.time()) + 3600)
+        return AccessToken(FAKE_TOKEN, int(time.time()) + 3600)
 
 
 @pytest.fixture
@@ -171,7 +173,11 @@ def offline() -> Iterator[AzureKeyVaultProvider]:
     """A provider whose vault URL is a closed loopback port: any call that reaches
     the network fails with ProviderUnavailable."""
     provider = AzureKeyVaultProvider(
-        f"https://127.0.0.1:{free_port()}", credential=FakeCredential(), retries=0, timeout=5
+        f"https://127.0.0.1:{free_port()}",
+        credential=FakeCredential(),
+        retries=0,
+        timeout=5,
+        name_encoding="escape",
     )
     yield provider
     provider.close()
@@ -379,7 +385,7 @@ def test_settings_file_builds_the_provider_and_outages_never_become_defaults(
     )
     manager = SecretManager.from_settings(tmp_path / "secretwire.yaml")
     with manager, pytest.raises(ResolutionError) as info:
-        manager.resolve({"password": "${secret:db/password:-fallback}"})
+        manager.resolve({"password": "${secret:db-password:-fallback}"})
     assert isinstance(info.value.failures[0].error, ProviderUnavailable)
 
 
@@ -641,7 +647,7 @@ def _assert_no_canary(error: BaseException) -> None:
 
 
 def test_get_reads_value_metadata_tags_and_dates_with_fake_transport() -> None:
-    provider, fake, host = _provider([])
+    provider, fake, host = _provider([], name_encoding="escape")
     fake.answers.append(
         Answer(
             "GET",
@@ -787,7 +793,7 @@ def test_validity_not_enforced_when_disabled_by_option_with_fake_transport() -> 
 
 
 def test_set_sends_value_tags_content_type_and_dates_with_fake_transport() -> None:
-    provider, fake, host = _provider([])
+    provider, fake, host = _provider([], name_encoding="escape")
     expires = datetime(2031, 1, 2, 3, 4, 5, tzinfo=timezone.utc)
     fake.answers.append(
         Answer(
@@ -873,6 +879,8 @@ def test_write_errors_are_typed_and_leak_nothing_with_fake_transport(
     assert type(info.value) is error
     assert f"HTTP {status}" in str(info.value)
     _assert_no_canary(info.value)
+    # ... and no frame holds the value or the bearer token (error trackers record locals)
+    assert_no_leak(info.value, CANARY, FAKE_TOKEN)
     assert CANARY not in all_logs.text
 
 
@@ -930,7 +938,7 @@ def test_versions_of_a_missing_secret_with_fake_transport() -> None:
 def test_list_decodes_pages_sorts_and_skips_foreign_names_with_fake_transport(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    provider, fake, host = _provider([])
+    provider, fake, host = _provider([], name_encoding="escape")
     page_two = f"https://{host}/secrets?api-version=7.4&$skiptoken=two"
 
     def items(*names: str) -> list[dict[str, Any]]:
@@ -1016,7 +1024,7 @@ def test_purge_and_recover_of_unknown_names_with_fake_transport() -> None:
 
 
 def test_deleted_lists_soft_deleted_names_with_fake_transport() -> None:
-    provider, fake, host = _provider([])
+    provider, fake, host = _provider([], name_encoding="escape")
     fake.answers.append(
         Answer(
             "GET",
@@ -1054,7 +1062,7 @@ def test_health_with_fake_transport() -> None:
 def test_interop_names_written_by_a_raw_client_with_fake_transport() -> None:
     # What a raw SecretClient writes as "db-s-password" is secretwire's "db/password",
     # and what secretwire writes as "db/password" a raw client reads as "db-s-password".
-    provider, fake, host = _provider([])
+    provider, fake, host = _provider([], name_encoding="escape")
     fake.answers += [
         Answer("PUT", "/secrets/db-s-password", body=_bundle(host, "db-s-password")),
         Answer("GET", "/secrets/db-s-password/?", body=_bundle(host, "db-s-password")),
@@ -1062,3 +1070,148 @@ def test_interop_names_written_by_a_raw_client_with_fake_transport() -> None:
     provider.set("db/password", "v")
     assert fake.seen[-1].path == "/secrets/db-s-password"
     assert provider.get("db/password").name == "db/password"
+
+
+# -- names: verbatim by default (issue 8, item 18) ---------------------------------------------
+
+
+def test_names_other_tools_wrote_are_read_as_they_are_by_default_with_fake_transport() -> None:
+    """A secret the SDK, the portal or Terraform created as ``interop-1234`` is
+    ``${secret:interop-1234}`` (the old default looked for ``interop--1234``)."""
+    provider, fake, host = _provider([])
+    fake.answers += [
+        Answer("GET", "/secrets/interop-1234/?", body=_bundle(host, "interop-1234", value="v1")),
+        Answer("PUT", "/secrets/interop-1234", body=_bundle(host, "interop-1234")),
+        Answer(
+            "GET",
+            "/secrets",
+            body={
+                "value": [
+                    {"id": f"https://{host}/secrets/{name}", "attributes": {"enabled": True}}
+                    for name in ("interop-1234", "Db-Password")
+                ]
+            },
+        ),
+    ]
+    with SecretManager(provider) as manager:
+        resolved = manager.resolve({"x": "${secret:interop-1234:-a default}"})
+        assert resolved == {"x": "v1"}
+        manager.set("interop-1234", "v2")
+        assert list(manager.list()) == ["Db-Password", "interop-1234"]
+    assert [seen.path for seen in fake.seen] == [
+        "/secrets/interop-1234/",
+        "/secrets/interop-1234",
+        "/secrets",
+    ]
+
+
+def test_names_key_vault_cannot_hold_are_invalid_with_a_hint_with_fake_transport() -> None:
+    provider, fake, _ = _provider([])
+    for name in ("db/password", "app.api_key", "a_b", "x" * 128, "clé"):
+        with pytest.raises(InvalidSecret, match="name_encoding: escape"):
+            provider.get(name)
+    with SecretManager(provider) as manager, pytest.raises(ResolutionError) as info:
+        manager.resolve({"x": "${secret:db/password:-a default}"})  # never the default
+    assert isinstance(info.value.failures[0].error, InvalidSecret)
+    assert fake.seen == []  # refused before any call
+
+
+def test_settings_default_to_verbatim_and_escape_stays_available(tmp_path: Path) -> None:
+    options = {"vault_url": "https://myvault.vault.azure.net", "credential": "managed_identity"}
+    default = AzureKeyVaultProvider.from_options(options, base_dir=tmp_path)
+    assert default.vault_name("interop-1234") == "interop-1234"
+    escape = AzureKeyVaultProvider.from_options(
+        {**options, "name_encoding": "escape"}, base_dir=tmp_path
+    )
+    assert escape.vault_name("db/password") == "db-s-password"
+    for provider in (default, escape):
+        provider.close()
+
+
+# -- no value, client secret or option from a secret shown (issue 8, items 2 and 5) -----------
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        f"https://myvault.vault.azure.net/?token={CANARY}",
+        f"https://myvault.vault.azure.net/#{CANARY}",
+        f"https://{CANARY}:pw@myvault.vault.azure.net",
+        f"http://myvault.vault.azure.net/{CANARY}",
+    ],
+)
+def test_a_vault_url_that_may_carry_a_credential_is_refused_unechoed(
+    url: str, tmp_path: Path
+) -> None:
+    with pytest.raises(ConfigError) as info:
+        AzureKeyVaultProvider(url, credential=FakeCredential())
+    assert info.value.key == "vault_url"
+    assert CANARY not in str(info.value)
+    with pytest.raises(ConfigError) as from_settings:
+        AzureKeyVaultProvider.from_options(
+            {"vault_url": url, "credential": "managed_identity"}, base_dir=tmp_path
+        )
+    assert CANARY not in str(from_settings.value)
+
+
+def test_a_ready_client_url_is_shown_without_credentials() -> None:
+    client = SecretClient(f"https://myvault.vault.azure.net/?sig={CANARY}", FakeCredential())
+    provider = AzureKeyVaultProvider(client=client)
+    assert CANARY not in repr(provider)
+    provider.close()
+
+
+def test_a_client_secret_given_instead_of_a_variable_name_is_not_echoed(tmp_path: Path) -> None:
+    options = {
+        "credential": "client_secret",
+        "tenant_id": "tenant",
+        "client_id": "client",
+        "client_secret_env": f"Xy7~{CANARY}",
+    }
+    with pytest.raises(ConfigError, match="must name an environment variable") as info:
+        _credential_from_options(options, tmp_path)
+    assert info.value.key == "client_secret_env"
+    assert CANARY not in str(info.value)
+
+
+def test_an_invalid_tenant_is_a_config_error_holding_no_client_secret(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SWTEST_AZURE_SECRET", CANARY)
+    options = {
+        "credential": "client_secret",
+        "tenant_id": "not a tenant!",
+        "client_id": "client",
+        "client_secret_env": "SWTEST_AZURE_SECRET",
+    }
+    with pytest.raises(ConfigError, match="tenant_id") as info:
+        _credential_from_options(options, tmp_path)
+    assert_no_leak(info.value, CANARY)
+
+
+def test_options_from_a_secret_are_used_but_never_shown_with_fake_transport(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    port = free_port()
+    hidden_url = f"https://127.0.0.1:{port}"
+    provider = AzureKeyVaultProvider(
+        SecretValue(hidden_url), credential=FakeCredential(), retries=0, timeout=5
+    )
+    with pytest.raises(ProviderUnavailable) as info:
+        provider.get("db")
+    health = provider.health()
+    for text in (str(info.value), health.detail, repr(provider)):
+        assert str(port) not in text
+    provider.close()
+    monkeypatch.delenv("SWTEST_HIDDEN_VARIABLE", raising=False)
+    with pytest.raises(ConfigError, match="<from a secret> is not set") as unset:
+        _credential_from_options(
+            {
+                "credential": "client_secret",
+                "tenant_id": SecretValue("tenant"),
+                "client_id": SecretValue("client"),
+                "client_secret_env": SecretValue("SWTEST_HIDDEN_VARIABLE"),
+            },
+            tmp_path,
+        )
+    assert "SWTEST_HIDDEN_VARIABLE" not in str(unset.value)

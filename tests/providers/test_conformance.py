@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import base64
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import ClassVar
 
@@ -25,8 +26,16 @@ class TestMemoryProvider(ProviderContract):
 
 class TestLocalFileProvider(ProviderContract):
     @pytest.fixture
+    def credentials(self, provider: SecretProvider, tmp_path: Path) -> Sequence[str]:
+        """The store key as the key file holds it, and as ``repr`` shows its bytes."""
+        text = (tmp_path / "store.key").read_text().strip()
+        key = base64.urlsafe_b64decode(text)
+        return (text, repr(key)[2:-1])
+
+    @pytest.fixture
     def provider(self, tmp_path: Path) -> Iterator[SecretProvider]:
         provider = LocalFileProvider(tmp_path / "store.enc", key_file=tmp_path / "store.key")
+        provider.initialize()  # creates the key file, which ``credentials`` reads
         yield provider
         provider.close()
         # No file the provider wrote may contain the canary (the store is encrypted).

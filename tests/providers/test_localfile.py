@@ -10,6 +10,7 @@ import stat
 import sys
 import threading
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -29,6 +30,8 @@ from secretwire.errors import (
 from secretwire.providers import localfile
 from secretwire.providers.base import HealthStatus
 from secretwire.providers.localfile import LocalFileProvider
+from secretwire.testing import assert_no_leak
+from secretwire.values import SecretValue
 
 CANARY = "canary-7f3a9c2e-do-not-leak"
 FAST_N = 2**14
@@ -338,7 +341,8 @@ def test_modified_key_check_reports_key_mismatch(
 
 def test_plaintext_that_is_not_a_document_is_corrupted(store_path: Path, key: bytes) -> None:
     kdf = localfile._Kdf("raw")
-    store_path.write_bytes(localfile._seal(kdf, key, b'{"secrets": {"a": {"next": "x"}}}'))
+    sealed = localfile._seal(kdf, localfile._Key(key), b'{"secrets": {"a": {"next": "x"}}}')
+    store_path.write_bytes(sealed)
     with pytest.raises(StoreCorrupted, match="not a valid store document"):
         LocalFileProvider(store_path, key=key).get("a")
 
@@ -651,13 +655,13 @@ def test_reads_are_cached_until_the_file_changes(
     filled: LocalFileProvider, store_path: Path, key: bytes, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     calls = []
-    real = localfile._decode_document
+    real = localfile._parse_document
 
-    def counting(plaintext: bytes, path: Path) -> localfile._Document:
+    def counting(plaintext: bytes) -> localfile._Document | None:
         calls.append(1)
-        return real(plaintext, path)
+        return real(plaintext)
 
-    monkeypatch.setattr(localfile, "_decode_document", counting)
+    monkeypatch.setattr(localfile, "_parse_document", counting)
     reader = LocalFileProvider(store_path, key=key)
     for _ in range(5):
         assert reader.get("api/token").reveal() == "token-1"
@@ -814,3 +818,250 @@ def test_health(filled: LocalFileProvider, store_path: Path) -> None:
     health = filled.health()
     assert health.status is HealthStatus.UNAVAILABLE
     assert "corrupted" in health.detail
+
+
+# -- no key, passphrase or value on an error path (messages, chains, frame locals) ----------
+
+
+def _key_text(key: bytes) -> str:
+    return base64.urlsafe_b64encode(key).decode()
+
+
+def _key_forms(key: bytes) -> tuple[str, str]:
+    """The key as a key file or variable holds it, and as ``repr`` shows its bytes."""
+    return _key_text(key), repr(key)[2:-1]
+
+
+def test_wrong_key_shows_neither_key_nor_value(filled: LocalFileProvider, store_path: Path) -> None:
+    wrong = os.urandom(32)
+    with pytest.raises(StoreKeyMismatch) as info:
+        LocalFileProvider(store_path, key=wrong).get("db/password")
+    assert_no_leak(info.value, CANARY, *_key_forms(wrong))
+
+
+def test_corrupted_store_shows_neither_key_nor_value(
+    filled: LocalFileProvider, store_path: Path, key: bytes
+) -> None:
+    _flip(store_path, len(store_path.read_bytes()) - 3)
+    with pytest.raises(StoreCorrupted) as info:
+        LocalFileProvider(store_path, key=key).get("db/password")
+    assert_no_leak(info.value, CANARY, *_key_forms(key))
+
+
+def test_decrypted_junk_is_not_on_any_traceback(store_path: Path, key: bytes) -> None:
+    kdf = localfile._Kdf("raw")
+    junk = json.dumps({"secrets": {"a": {"next": 1, "versions": [{"value": CANARY}]}}})
+    store_path.write_bytes(localfile._seal(kdf, localfile._Key(key), junk.encode()))
+    with pytest.raises(StoreCorrupted, match="not a valid store document") as info:
+        LocalFileProvider(store_path, key=key).get("a")
+    assert_no_leak(info.value, CANARY, *_key_forms(key))
+
+
+def test_passphrase_for_a_raw_key_store_is_not_shown(
+    filled: LocalFileProvider, store_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    passphrase = "correct horse battery staple " + CANARY
+    monkeypatch.setenv("SW_TEST_PASS", passphrase)
+    reader = LocalFileProvider(store_path, passphrase_env="SW_TEST_PASS", scrypt_n=FAST_N)
+    with pytest.raises(StoreKeyMismatch) as info:
+        reader.get("db/password")
+    assert_no_leak(info.value, CANARY, passphrase)
+
+
+def test_key_file_bytes_are_not_kept_on_the_error_context(tmp_path: Path) -> None:
+    """A UnicodeDecodeError holds the file's bytes: it must not be __context__."""
+    key_file = tmp_path / "store.key"
+    text = CANARY + "-\u00e9"  # not ASCII
+    key_file.write_bytes(text.encode("utf-8"))
+    key_file.chmod(0o600)
+    with pytest.raises(ConfigError, match="not ASCII") as info:
+        LocalFileProvider(tmp_path / "store", key_file=key_file).set("a", "b")
+    assert info.value.__context__ is None
+    assert_no_leak(info.value, CANARY)
+
+
+def test_a_key_file_that_is_nearly_a_key_is_not_shown(tmp_path: Path) -> None:
+    text = _key_text(os.urandom(31))  # valid base64, one byte short
+    key_file = tmp_path / "store.key"
+    key_file.write_text(text)
+    key_file.chmod(0o600)
+    with pytest.raises(ConfigError, match="must decode to 32 bytes") as info:
+        LocalFileProvider(tmp_path / "store", key_file=key_file).set("a", "b")
+    assert_no_leak(info.value, text)
+
+
+def _echoes(err: BaseException, text: str) -> bool:
+    """Whether ``text`` is in the message, repr, args or attributes of the chain.
+    (The caller's own argument is, naturally, in the frames that received it.)"""
+    current: BaseException | None = err
+    while current is not None:
+        if any(text in part for part in (str(current), repr(current), repr(vars(current)))):
+            return True
+        current = current.__cause__ or current.__context__
+    return False
+
+
+@pytest.mark.parametrize("option", ["key_env", "passphrase_env"])
+def test_key_given_instead_of_a_variable_name_is_not_echoed(tmp_path: Path, option: str) -> None:
+    key = _key_text(os.urandom(32))
+    with pytest.raises(ConfigError, match="must name an environment variable") as info:
+        LocalFileProvider(tmp_path / "store", **{option: key})  # type: ignore[arg-type]
+    assert info.value.key == option
+    assert not _echoes(info.value, key)
+    with pytest.raises(ConfigError) as from_settings:
+        LocalFileProvider.from_options({"path": "s", option: key}, base_dir=tmp_path)
+    assert not _echoes(from_settings.value, key)
+
+
+def test_a_variable_holding_no_key_is_not_shown(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SW_TEST_KEY", CANARY)
+    with pytest.raises(ConfigError, match="SW_TEST_KEY must decode to 32 bytes") as info:
+        LocalFileProvider(tmp_path / "store", key_env="SW_TEST_KEY").set("a", "b")
+    assert_no_leak(info.value, CANARY)
+
+
+def test_failed_write_holds_no_value_or_key_with_fake_disk_full(
+    filled: LocalFileProvider, key: bytes, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Fake: a full disk (os.replace fails) cannot be produced here for real."""
+
+    def full(src: str, dst: str) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(localfile.os, "replace", full)
+    with pytest.raises(ProviderUnavailable, match="No space left") as info:
+        filled.set("db/password", CANARY + "-new")
+    assert_no_leak(info.value, CANARY, *_key_forms(key))
+
+
+def test_options_from_a_secret_are_used_but_never_shown(tmp_path: Path) -> None:
+    hidden = tmp_path / f"{CANARY}-folder"
+    prov = LocalFileProvider.from_options(
+        {"path": SecretValue(str(hidden / "store")), "key_file": SecretValue("k.key")},
+        base_dir=tmp_path,
+    )
+    prov.set("a", "b")
+    assert (hidden / "store").is_file() and (tmp_path / "k.key").is_file()
+    assert CANARY not in repr(prov)
+    (hidden / "store").write_bytes(b"junk")
+    with pytest.raises(StoreCorrupted) as info:
+        prov.get("a")
+    assert not _echoes(info.value, CANARY)
+    health = prov.health()
+    assert not health.ok and CANARY not in health.detail
+    key_file = tmp_path / f"{CANARY}.key"  # missing
+    LocalFileProvider(tmp_path / "other", key=os.urandom(32)).set("a", "b")
+    with pytest.raises(ConfigError, match="does not exist") as missing:
+        LocalFileProvider(tmp_path / "other", key_file=SecretValue(str(key_file))).get("a")
+    assert not _echoes(missing.value, CANARY)
+
+
+# -- temporary files of killed writers ----------------------------------------------------
+
+_KILLED_WRITER = """
+import sys
+from pathlib import Path
+from secretwire.providers.localfile import LocalFileProvider
+
+provider = LocalFileProvider(Path(sys.argv[1]), key_file=Path(sys.argv[2]))
+blob = "v" * 50_000
+provider.set("ready", "yes")
+print("ready", flush=True)
+i = 0
+while True:
+    provider.set(f"item-{i % 20:02d}", f"{i}:{blob}")
+    i += 1
+"""
+
+
+@dataclass
+class _Kills:
+    kills: int = 0
+    left: int = 0  #: kills after which a temporary file was left behind
+    complete: int = 0  #: ... that was a complete, decryptable copy of the store
+    most_at_once: int = 0  #: the most temporary files found at one time
+
+
+def _kill_writers(store: Path, key_file: Path, stats: _Kills, *, at_least: int) -> None:
+    """Start a writer and SIGKILL it at a random moment, ``at_least`` times and then
+    until the last kill left a temporary file (at most 200 kills)."""
+    import random
+    import signal
+    import subprocess
+    import time
+
+    left: list[Path] = []
+    start = stats.kills
+    while stats.kills - start < at_least or not left:
+        assert stats.kills - start < 200, "no writer was killed mid-write in 200 tries"
+        writer = subprocess.Popen(
+            [sys.executable, "-c", _KILLED_WRITER, str(store), str(key_file)],
+            stdout=subprocess.PIPE,
+        )
+        assert writer.stdout is not None
+        assert writer.stdout.readline() == b"ready\n"
+        time.sleep(random.uniform(0.0, 0.15))
+        writer.send_signal(signal.SIGKILL)
+        writer.wait(timeout=30)
+        writer.stdout.close()
+        stats.kills += 1
+        left = localfile._leftover_temp_files(store)
+        stats.most_at_once = max(stats.most_at_once, len(left))
+        if left:
+            stats.left += 1
+            stats.complete += _complete_copies(left, key_file)
+
+
+def _complete_copies(paths: list[Path], key_file: Path) -> int:
+    key = localfile._read_key_file(key_file, str(key_file))
+    complete = 0
+    for path in paths:
+        try:
+            localfile.LocalFileProvider(path, key=key.reveal())._open(path.read_bytes())
+        except StoreError:
+            continue
+        complete += 1
+    return complete
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(sys.platform == "win32", reason="SIGKILL")
+def test_temp_files_of_killed_writers_are_removed_on_open_and_on_write(tmp_path: Path) -> None:
+    store, key_file = tmp_path / "dev.store", tmp_path / "dev.key"
+    other = tmp_path / "dev.store.other"  # another store's file in the same folder: kept
+    other.write_text("not ours")
+    unrelated = tmp_path / ".dev.store.tmp"  # not the temp-file pattern: kept
+    unrelated.write_text("not ours")
+    stats = _Kills()
+    for action in ("open", "write"):
+        _kill_writers(store, key_file, stats, at_least=15)
+        assert localfile._leftover_temp_files(store)
+        provider = LocalFileProvider(store, key_file=key_file)
+        if action == "open":
+            assert provider.get("ready").reveal() == "yes"
+        else:
+            provider.set("after", "crash")
+        assert localfile._leftover_temp_files(store) == []
+        names = list(provider.list())
+        for name in names:
+            provider.get(name)  # every entry of the store decrypts and parses
+        assert "ready" in names
+    # Each new writer removed what the killed ones before it left: they never pile up.
+    assert stats.most_at_once == 1
+    assert other.read_text() == "not ours" and unrelated.read_text() == "not ours"
+    print(f"killed writers: {stats}")
+
+
+def test_temp_files_are_kept_while_another_writer_holds_the_lock(tmp_path: Path) -> None:
+    store = tmp_path / "dev.store"
+    provider = LocalFileProvider(store, key=os.urandom(32))
+    busy = tmp_path / ".dev.store.abcd1234.tmp"
+    busy.write_bytes(b"a writer is writing this")
+    with localfile._exclusive_lock(store.with_name("dev.store.lock")):
+        assert list(provider.list()) == []  # a read on first use: the lock is busy
+        assert busy.exists()
+    provider.close()
+    assert list(LocalFileProvider(store, key=os.urandom(32)).list()) == []
+    assert not busy.exists()  # first use of a new provider, lock free: removed

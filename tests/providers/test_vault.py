@@ -8,7 +8,7 @@ import sys
 import threading
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import ClassVar
@@ -30,7 +30,8 @@ from secretwire.errors import (
 )
 from secretwire.providers.base import HealthStatus
 from secretwire.providers.vault import VaultProvider
-from secretwire.testing import CANARY, ProviderContract
+from secretwire.testing import CANARY, ProviderContract, assert_no_leak
+from secretwire.values import SecretValue
 from tests.servers.harness import free_port
 from tests.servers.openbao import NAMESPACE, OpenBao, openbao
 
@@ -49,6 +50,10 @@ class TestVaultKV2(ProviderContract):
     """KV v2 at ``secret/`` (detected), with a token holding the read-write policy."""
 
     list_count: ClassVar[int] = 60
+
+    @pytest.fixture
+    def credentials(self, rw_token: str, restricted_token: str) -> Sequence[str]:
+        return (rw_token, restricted_token)
 
     @pytest.fixture
     def provider(self, openbao_server: OpenBao, rw_token: str) -> Iterator[SecretProvider]:
@@ -75,6 +80,10 @@ class TestVaultKV1(ProviderContract):
             "(test_kv1_refuses_metadata_and_cas)"
         ),
     }
+
+    @pytest.fixture
+    def credentials(self, rw_token: str, restricted_token: str) -> Sequence[str]:
+        return (rw_token, restricted_token)
 
     @pytest.fixture
     def provider(self, openbao_server: OpenBao, rw_token: str) -> Iterator[SecretProvider]:
@@ -573,6 +582,162 @@ def test_approle_wrong_secret_id_is_access_denied_and_unauthenticated(
     provider.close()
 
 
+def test_a_refused_approle_login_says_what_was_refused(openbao_server: OpenBao, ns: str) -> None:
+    """Not "invalid request", and the prefix once: which credentials, never their text."""
+    role_id, _ = openbao_server.approle("app")
+    wrong = f"canary-secret-id-{uuid.uuid4()}"
+    provider = VaultProvider(openbao_server.url, auth="approle", role_id=role_id, secret_id=wrong)
+    with pytest.raises(AccessDenied) as info:
+        provider.get(f"{ns}/x")
+    message = str(info.value)
+    assert "invalid request" not in message
+    assert message.count("log in") == 1
+    assert "refused the login" in message
+    assert "role_id or the secret_id is not valid" in message
+    assert_no_leak(info.value, wrong, role_id)
+    health = provider.health()
+    assert "secret_id" in health.detail and wrong not in health.detail
+    provider.close()
+    no_secret = VaultProvider(openbao_server.url, auth="approle", role_id=role_id)
+    with pytest.raises(AccessDenied, match="the role needs a secret_id") as missing:
+        no_secret.get(f"{ns}/x")
+    assert_no_leak(missing.value, role_id)
+    no_secret.close()
+
+
+def test_a_refused_jwt_login_leaks_no_jwt(openbao_server: OpenBao, ns: str) -> None:
+    token = openbao_server.jwt(audience="someone-else")
+    provider = VaultProvider(openbao_server.url, auth="jwt", role="app", jwt=token)
+    with pytest.raises(AccessDenied, match="JWT or the role was not accepted") as info:
+        provider.get(f"{ns}/x")
+    assert_no_leak(info.value, token)
+    provider.close()
+
+
+def test_health_checks_that_the_mount_exists(openbao_server: OpenBao, rw_token: str) -> None:
+    for options in ({}, {"kv_version": 2}, {"kv_version": 1}):
+        provider = VaultProvider(
+            openbao_server.url, token=openbao_server.root_token, mount="no-such-mount", **options
+        )
+        health = provider.health()
+        assert health.status is HealthStatus.UNAVAILABLE, options
+        assert "has no mount 'no-such-mount'" in health.detail
+        provider.close()
+    wrong_version = VaultProvider(openbao_server.url, token=rw_token, mount="kv1", kv_version=2)
+    health = wrong_version.health()
+    assert health.status is HealthStatus.UNAVAILABLE
+    assert "is KV v1, but kv_version is 2" in health.detail
+    wrong_version.close()
+    not_kv = VaultProvider(openbao_server.url, token=openbao_server.root_token, mount="cubbyhole")
+    health = not_kv.health()
+    assert health.status is HealthStatus.UNAVAILABLE
+    assert "secrets engine, not kv" in health.detail
+    not_kv.close()
+    good = VaultProvider(openbao_server.url, token=rw_token, mount="kv1")
+    health = good.health()
+    assert health.ok and "KV v1 mount 'kv1'" in health.detail
+    good.close()
+
+
+# -- no token, credential or value in any frame of an error ---------------------------------
+
+
+def test_a_failed_request_holds_no_token_in_any_frame(vault: VaultProvider, rw_token: str) -> None:
+    """The token used to sit in ``_send``'s ``X-Vault-Token`` header dict and ``token``."""
+    with pytest.raises(SecretNotFound) as info:
+        vault.get("surely/not/there")
+    assert_no_leak(info.value, rw_token)
+    with pytest.raises(InvalidSecret) as too_large:
+        vault.set("too/large", CANARY * (vault.capabilities.max_value_bytes or 0))
+    assert_no_leak(too_large.value, rw_token, CANARY)
+
+
+def test_a_token_file_that_is_not_text_is_not_on_the_context(tmp_path: Path) -> None:
+    token_file = tmp_path / "token"
+    token_file.write_bytes(CANARY.encode("utf-16"))  # not UTF-8
+    provider = VaultProvider("http://127.0.0.1:1", token_file=token_file)
+    with pytest.raises(ConfigError, match="not UTF-8") as info:
+        provider.get("x")
+    assert info.value.__context__ is None
+    assert_no_leak(info.value, CANARY)
+
+
+# -- option values: URLs, variable names, values from a secret ------------------------------
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        f"http://127.0.0.1:8200/?token={CANARY}",
+        f"http://127.0.0.1:8200/#{CANARY}",
+        f"http://{CANARY}:pw@127.0.0.1:8200",
+        f"ftp://127.0.0.1/{CANARY}",
+    ],
+)
+def test_a_url_that_may_carry_a_credential_is_refused_unechoed(url: str, tmp_path: Path) -> None:
+    with pytest.raises(ConfigError) as info:
+        VaultProvider(url, token="t")
+    assert info.value.key == "url"
+    assert CANARY not in str(info.value)
+    with pytest.raises(ConfigError) as from_settings:
+        VaultProvider.from_options({"url": url, "token": "t"}, base_dir=tmp_path)
+    assert CANARY not in str(from_settings.value)
+
+
+@pytest.mark.parametrize("option", ["token_env", "role_id_env", "secret_id_env", "jwt_env"])
+def test_a_credential_given_instead_of_a_variable_name_is_not_echoed(option: str) -> None:
+    auth = {"token_env": "token", "jwt_env": "jwt"}.get(option, "approle")
+    extra: dict[str, object] = {"role": "app"} if auth == "jwt" else {}
+    if auth == "approle" and option != "role_id_env":
+        extra["role_id"] = "r"
+    with pytest.raises(ConfigError, match="must name an environment variable") as info:
+        VaultProvider(
+            "http://127.0.0.1:1",
+            auth=auth,
+            **{option: f"hvs.{CANARY}"},  # type: ignore[arg-type]
+            **extra,  # type: ignore[arg-type]
+        )
+    assert info.value.key == option
+    assert CANARY not in str(info.value)
+
+
+def test_options_from_a_secret_are_used_but_never_shown(
+    openbao_server: OpenBao, rw_token: str, ns: str
+) -> None:
+    hidden_mount = f"mount-{uuid.uuid4().hex[:8]}"
+    provider = VaultProvider(
+        SecretValue(openbao_server.url), token=SecretValue(rw_token), mount=SecretValue("kv1")
+    )
+    provider.set(f"{ns}/x", "works")
+    assert provider.get(f"{ns}/x").reveal() == "works"
+    assert provider.health().ok
+    texts = [repr(provider), provider.health().detail]
+    missing = VaultProvider(
+        SecretValue(openbao_server.url), token=rw_token, mount=SecretValue(hidden_mount)
+    )
+    health = missing.health()
+    assert health.status is HealthStatus.UNAVAILABLE
+    texts.append(health.detail)
+    with pytest.raises(AccessDenied) as info:
+        missing.get(f"{ns}/x")
+    texts += [str(info.value), repr(missing)]
+    given = VaultProvider(
+        SecretValue(openbao_server.url),
+        token=openbao_server.root_token,
+        mount=SecretValue(hidden_mount),
+        kv_version=2,
+    )
+    with pytest.raises(ConfigError) as no_route:  # Vault's message quotes the path
+        given.get(f"{ns}/x")
+    texts.append(str(no_route.value))
+    for text in texts:
+        assert hidden_mount not in text
+        assert openbao_server.url not in text
+        assert "kv1" not in text
+    for item in (provider, missing, given):
+        item.close()
+
+
 def test_short_lived_approle_token_is_replaced_by_a_new_login(
     openbao_server: OpenBao, vault: VaultProvider, ns: str, all_logs: pytest.LogCaptureFixture
 ) -> None:
@@ -586,7 +751,7 @@ def test_short_lived_approle_token_is_replaced_by_a_new_login(
     first = provider._token
     assert first is not None
     time.sleep(2.5)  # the first token has expired now
-    lookup = openbao_server.client(token=first.value)
+    lookup = openbao_server.client(token=first.value.reveal())
     with pytest.raises(hvac_exceptions.Forbidden):
         lookup.auth.token.lookup_self()
     assert provider.get(f"{ns}/short").reveal() == "still readable"

@@ -26,6 +26,11 @@ carry neither ``__cause__`` nor ``__context__``.
 While this provider calls AWS, botocore's DEBUG and INFO log records (which hold
 request and response bodies, hence values, and signed headers) are dropped; see
 :class:`_QuietBotocore`.
+
+A value being written is a :class:`~secretwire.SecretValue` in every frame of this
+module; it is revealed only inside the call to botocore, whose frames end with the
+translated error (raised outside the ``except`` block), so no frame on an error's
+traceback shows it.
 """
 
 from __future__ import annotations
@@ -69,7 +74,11 @@ from .base import (
     SecretProvider,
     SecretVersion,
     check_value,
+    env_variable,
+    option_text,
     plain_url,
+    secret_value,
+    shown,
     string_map,
 )
 
@@ -485,11 +494,33 @@ def _utc(moment: object) -> datetime | None:
     return moment.astimezone(timezone.utc) if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
 
 
-def _env_value(variable: str, option: str) -> str:
+def _env_value(variable: str, shown_variable: str, option: str) -> str:
     value = os.environ.get(variable)
     if not value:
-        raise ConfigError(f"environment variable {variable} is not set or empty", key=option)
+        raise ConfigError(f"environment variable {shown_variable} is not set or empty", key=option)
     return value
+
+
+def _utf8_size(value: SecretValue) -> int:
+    """The UTF-8 size of ``value`` (checked by ``check_value``: no lone surrogates)."""
+    return len(value.reveal().encode("utf-8"))
+
+
+def _payload(value: SecretValue, *, binary: bool) -> dict[str, Any]:
+    """The ``SecretString`` / ``SecretBinary`` argument, built in the botocore call."""
+    if binary:
+        return {"SecretBinary": base64.b64decode(value.reveal())}
+    return {"SecretString": value.reveal()}
+
+
+def _text_option(value: str | SecretValue | None) -> str | None:
+    return None if value is None else option_text(value)
+
+
+def _path_option(value: str | os.PathLike[str] | SecretValue | None) -> str | None:
+    if value is None:
+        return None
+    return value.reveal() if isinstance(value, SecretValue) else str(value)
 
 
 _OPTION_TYPES: dict[str, tuple[type, ...]] = {
@@ -545,20 +576,20 @@ class AwsSecretsManagerProvider(SecretProvider):
     def __init__(
         self,
         *,
-        region: str | None = None,
-        endpoint_url: str | None = None,
-        sts_endpoint_url: str | None = None,
-        profile: str | None = None,
-        access_key_id_env: str | None = None,
-        secret_access_key_env: str | None = None,
-        session_token_env: str | None = None,
-        shared_credentials_file: str | os.PathLike[str] | None = None,
-        config_file: str | os.PathLike[str] | None = None,
-        role_arn: str | None = None,
-        role_session_name: str = "secretwire",
-        external_id: str | None = None,
+        region: str | SecretValue | None = None,
+        endpoint_url: str | SecretValue | None = None,
+        sts_endpoint_url: str | SecretValue | None = None,
+        profile: str | SecretValue | None = None,
+        access_key_id_env: str | SecretValue | None = None,
+        secret_access_key_env: str | SecretValue | None = None,
+        session_token_env: str | SecretValue | None = None,
+        shared_credentials_file: str | os.PathLike[str] | SecretValue | None = None,
+        config_file: str | os.PathLike[str] | SecretValue | None = None,
+        role_arn: str | SecretValue | None = None,
+        role_session_name: str | SecretValue = "secretwire",
+        external_id: str | SecretValue | None = None,
         role_duration_seconds: int = 3600,
-        kms_key_id: str | None = None,
+        kms_key_id: str | SecretValue | None = None,
         recovery_window_days: int = 30,
         force_delete_without_recovery: bool = False,
         max_attempts: int = 5,
@@ -599,14 +630,27 @@ class AwsSecretsManagerProvider(SecretProvider):
         ):
             if not 0 < timeout <= 300:
                 raise ConfigError("must be more than 0 and at most 300 seconds", key=option)
-        self.region = region
+        # Option values given as SecretValue (from a bootstrap secret) are used and
+        # never shown (the repr uses _shown); variable names are checked for shape and
+        # never echoed (given a key instead of a name, the error must not show it).
+        self._shown = {
+            label: shown(value)
+            for label, value in (
+                ("region", region),
+                ("endpoint_url", endpoint_url),
+                ("profile", profile),
+                ("role_arn", role_arn),
+            )
+            if value is not None
+        }
+        self.region = _text_option(region)
         self.endpoint_url = plain_url(endpoint_url, "endpoint_url")
         self.sts_endpoint_url = plain_url(sts_endpoint_url, "sts_endpoint_url")
-        self.profile = profile
-        self.role_arn = role_arn
-        self.role_session_name = role_session_name
+        self.profile = _text_option(profile)
+        self.role_arn = _text_option(role_arn)
+        self.role_session_name = option_text(role_session_name)
         self.role_duration_seconds = role_duration_seconds
-        self.kms_key_id = kms_key_id
+        self.kms_key_id = _text_option(kms_key_id)
         self.recovery_window_days = recovery_window_days
         self.force_delete_without_recovery = force_delete_without_recovery
         self.max_attempts = max_attempts
@@ -615,12 +659,17 @@ class AwsSecretsManagerProvider(SecretProvider):
         self.read_timeout = float(read_timeout)
         self.binary: BinaryMode = binary
         self.batch = batch
-        self._external_id = external_id
-        self._key_envs = (access_key_id_env, secret_access_key_env, session_token_env)
-        self._credentials_file = (
-            None if shared_credentials_file is None else str(shared_credentials_file)
+        self._external_id = _text_option(external_id)
+        self._key_envs = tuple(
+            None if value is None else (env_variable(value, option), shown(value))
+            for option, value in (
+                ("access_key_id_env", access_key_id_env),
+                ("secret_access_key_env", secret_access_key_env),
+                ("session_token_env", session_token_env),
+            )
         )
-        self._config_file = None if config_file is None else str(config_file)
+        self._credentials_file = _path_option(shared_credentials_file)
+        self._config_file = _path_option(config_file)
         self._session = session
         self._client: SecretsManagerClient | None = None
         self._sts: Any = None
@@ -636,13 +685,16 @@ class AwsSecretsManagerProvider(SecretProvider):
             types = _OPTION_TYPES.get(key)
             if types is None:
                 raise ConfigError(f"unknown option for provider 'aws' (known: {known})", key=key)
+            if str in types and isinstance(value, SecretValue):
+                continue  # a string from a bootstrap secret: used, never shown
             if not isinstance(value, types) or (bool not in types and isinstance(value, bool)):
                 expected = " or ".join(t.__name__ for t in types)
                 raise ConfigError(f"must be {expected}", key=key)
         kwargs = dict(options)
         for key in ("shared_credentials_file", "config_file"):
             if key in kwargs:
-                kwargs[key] = str(base_dir / Path(kwargs[key]).expanduser())
+                path = str(base_dir / Path(option_text(kwargs[key])).expanduser())
+                kwargs[key] = SecretValue(path) if isinstance(kwargs[key], SecretValue) else path
         return cls(**kwargs)
 
     # -- the client ----------------------------------------------------------------------
@@ -671,10 +723,10 @@ class AwsSecretsManagerProvider(SecretProvider):
         key_env, secret_env, token_env = self._key_envs
         if key_env is not None and secret_env is not None:
             return boto3.Session(
-                aws_access_key_id=_env_value(key_env, "access_key_id_env"),
-                aws_secret_access_key=_env_value(secret_env, "secret_access_key_env"),
+                aws_access_key_id=_env_value(*key_env, "access_key_id_env"),
+                aws_secret_access_key=_env_value(*secret_env, "secret_access_key_env"),
                 aws_session_token=(
-                    None if token_env is None else _env_value(token_env, "session_token_env")
+                    None if token_env is None else _env_value(*token_env, "session_token_env")
                 ),
                 region_name=self.region,
                 botocore_session=core,
@@ -989,12 +1041,12 @@ class AwsSecretsManagerProvider(SecretProvider):
         are stored as tags named ``secretwire:<key>``. AWS keeps no expiry:
         ``expires_at`` raises :class:`UnsupportedOperation`.
         """
-        if not isinstance(value, str):
-            raise TypeError(f"secret value must be str, not {type(value).__name__}")
+        secret = secret_value(value)
+        del value  # only the masked value stays in this frame (and the ones below)
         _check_name(name, allow_arn=False)
-        check_value(value, name=name, provider=_PROVIDER)
-        size = len(value.encode("utf-8"))
-        return self._write(name, {"SecretString": value}, size, metadata, tags, expires_at)
+        check_value(secret, name=name, provider=_PROVIDER)
+        size = _utf8_size(secret)
+        return self._write(name, secret, size, metadata, tags, expires_at, binary=False)
 
     def set_binary(
         self,
@@ -1007,16 +1059,21 @@ class AwsSecretsManagerProvider(SecretProvider):
         """Like :meth:`set`, storing ``data`` as ``SecretBinary``."""
         if not isinstance(data, bytes):
             raise TypeError(f"secret data must be bytes, not {type(data).__name__}")
-        return self._write(name, {"SecretBinary": data}, len(data), metadata, tags, None)
+        size = len(data)
+        secret = SecretValue(base64.b64encode(data).decode("ascii"))  # held masked from here
+        del data
+        return self._write(name, secret, size, metadata, tags, None, binary=True)
 
     def _write(
         self,
         name: str,
-        payload: dict[str, Any],
+        secret: SecretValue,
         size: int,
         metadata: Mapping[str, str] | None,
         tags: Mapping[str, str] | None,
         expires_at: datetime | None,
+        *,
+        binary: bool,
     ) -> SecretVersion:
         _check_name(name, allow_arn=False)
         _check_size(name, size)
@@ -1032,8 +1089,9 @@ class AwsSecretsManagerProvider(SecretProvider):
         description = new_metadata.get("description")
         client = self.client
 
+        # The value is revealed in the botocore call's arguments only.
         def put() -> Any:
-            return client.put_secret_value(SecretId=name, **payload)
+            return client.put_secret_value(SecretId=name, **_payload(secret, binary=binary))
 
         def create() -> Any:
             extra: dict[str, Any] = {}
@@ -1043,7 +1101,7 @@ class AwsSecretsManagerProvider(SecretProvider):
                 extra["Tags"] = tag_list
             if description is not None:
                 extra["Description"] = description
-            return client.create_secret(Name=name, **payload, **extra)
+            return client.create_secret(Name=name, **_payload(secret, binary=binary), **extra)
 
         # Errors are raised outside except blocks, so none carries another as context.
         missing = False
@@ -1167,12 +1225,7 @@ class AwsSecretsManagerProvider(SecretProvider):
 
     def __repr__(self) -> str:
         parts = [f"name={self.name!r}"]
-        for label, value in (
-            ("region", self.region),
-            ("endpoint_url", self.endpoint_url),
-            ("profile", self.profile),
-            ("role_arn", self.role_arn),
-        ):
-            if value is not None:
-                parts.append(f"{label}={value!r}")
+        # getattr: also called on a half-built provider (a frame of a failed __init__)
+        for label, value in getattr(self, "_shown", {}).items():
+            parts.append(f"{label}={value!r}")
         return f"<{type(self).__name__} {' '.join(parts)}>"

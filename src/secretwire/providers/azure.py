@@ -7,10 +7,17 @@ otherwise). Both are optional dependencies, imported when the provider is built:
     pip install 'secretwire[azure]'
 
 **Names.** Key Vault names allow only ``[0-9a-zA-Z-]{1,127}`` and are
-case-insensitive, while secretwire names are any string (``db/password``,
-``app.api_key``). With ``name_encoding="escape"`` (the default) a name is mapped by
-:func:`encode_name`, a reversible, injective rule whose output is lower-case, so
-two different secretwire names never meet in one Key Vault name:
+case-insensitive. With ``name_encoding="verbatim"`` (the default) a secretwire name
+is the Key Vault name, so a secret that the portal, the Azure CLI, Terraform or the
+SDK created as ``interop-1234`` reads as ``${secret:interop-1234}``; a name Key
+Vault cannot hold (``db/password``) is an :class:`~secretwire.errors.InvalidSecret`
+whose message says how to opt into ``escape``.
+
+With ``name_encoding="escape"`` any string is a name (``db/password``,
+``app.api_key``): it is mapped by :func:`encode_name`, a reversible, injective rule
+whose output is lower-case, so two different secretwire names never meet in one
+Key Vault name (but ``interop-1234`` is stored as ``interop--1234``, so names that
+other tools wrote are not reachable):
 
 ================  ===================  =========================================
 character         Key Vault name       example
@@ -28,17 +35,20 @@ anything else     ``-x<hex>-``         ``clé`` -> ``cl-xe9-``
 the decoded name gives that Key Vault name back (compared case-insensitively), so
 every name :meth:`AzureKeyVaultProvider.list` reports reads the same secret.
 Key Vault names that are not encodings (``db-password`` written by another tool)
-are skipped by ``list`` with a warning; ``name_encoding="verbatim"`` uses Key
-Vault names as they are instead.
+are skipped by ``list`` with a warning.
 
 **Errors** are translated in one place, :meth:`AzureKeyVaultProvider._error`. No
 SDK exception is chained to the errors raised here (a failed ``set`` holds the
-request, and so the value), and no SDK message is copied into them.
+request, and so the value), and no SDK message is copied into them. A value being
+written, and a client secret read from a variable or a file, are
+:class:`~secretwire.SecretValue` in this module's frames and revealed only in the
+SDK call's arguments.
 """
 
 from __future__ import annotations
 
 import builtins
+import contextlib
 import logging
 import os
 import re
@@ -71,7 +81,12 @@ from .base import (
     SecretProvider,
     SecretVersion,
     check_value,
+    env_variable,
+    option_text,
     plain_url,
+    read_secret_file,
+    secret_value,
+    shown,
     string_map,
 )
 
@@ -285,10 +300,13 @@ def _split_tags(props: SecretProperties) -> tuple[dict[str, str], dict[str, str]
 
 
 def _option(options: Mapping[str, Any], key: str, kind: type | tuple[type, ...]) -> Any:
+    """An option's value checked for type; strings may come from a secret (``SecretValue``)."""
     value = options.get(key)
     if value is None:
         return None
     kinds = kind if isinstance(kind, tuple) else (kind,)
+    if str in kinds and isinstance(value, SecretValue):
+        return value
     # bool is an int subclass: ``timeout: true`` is not a number.
     if not isinstance(value, kinds) or (isinstance(value, bool) and bool not in kinds):
         expected = (
@@ -309,6 +327,24 @@ def _resolve(base_dir: Path, value: str) -> Path:
     return path if path.is_absolute() else base_dir / path
 
 
+def _text(value: str | SecretValue | None) -> str | None:
+    return None if value is None else option_text(value)
+
+
+def _display_url(url: str) -> str:
+    """``url`` as shown in messages: scheme, host, port and path only (no user info,
+    query or fragment, which could hold a credential)."""
+    from urllib.parse import urlsplit  # noqa: PLC0415
+
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname or ""
+        port = f":{parts.port}" if parts.port else ""
+    except ValueError:
+        return "<the client's vault URL>"
+    return f"{parts.scheme}://{host}{port}{parts.path}"
+
+
 # -- the provider ----------------------------------------------------------------------
 
 
@@ -319,8 +355,8 @@ class AzureKeyVaultProvider(SecretProvider):
     ``DefaultAzureCredential`` is made (and closed by :meth:`close`). ``client``
     replaces ``vault_url`` and ``credential`` with a ready ``SecretClient``.
 
-    ``name_encoding``: ``"escape"`` (default, see :func:`encode_name`) or
-    ``"verbatim"`` (names must already be Key Vault names). ``enforce_validity``:
+    ``name_encoding``: ``"verbatim"`` (default: names are Key Vault names, as other
+    tools write them) or ``"escape"`` (any name, see :func:`encode_name`). ``enforce_validity``:
     raise :class:`SecretExpired` / :class:`SecretNotYetValid` for a version outside
     its ``expires_on`` / ``not_before`` window (Key Vault itself still returns it).
     ``purge_on_delete``: purge after the soft delete, so the name is free at once.
@@ -342,17 +378,17 @@ class AzureKeyVaultProvider(SecretProvider):
 
     def __init__(
         self,
-        vault_url: str | None = None,
+        vault_url: str | SecretValue | None = None,
         *,
         credential: TokenCredential | None = None,
         client: SecretClient | None = None,
-        name_encoding: str = "escape",
+        name_encoding: str = "verbatim",
         enforce_validity: bool = True,
         purge_on_delete: bool = False,
         timeout: float = 30.0,
         retries: int = 3,
         poll_interval: float = 1.0,
-        api_version: str | None = None,
+        api_version: str | SecretValue | None = None,
         verify_challenge_resource: bool = True,
         connection_verify: bool | str = True,
     ) -> None:
@@ -377,10 +413,13 @@ class AzureKeyVaultProvider(SecretProvider):
                 raise ConfigError("give either client, or vault_url (and credential)")
             self._client = client
             self.vault_url: str = client.vault_url
+            self._url_shown = _display_url(client.vault_url)
             return
-        if not isinstance(vault_url, str) or not vault_url.startswith("https://"):
+        if vault_url is None:
             raise ConfigError("vault_url must be an https:// URL", key="vault_url")
-        plain_url(vault_url, "vault_url")
+        # A vault_url from a bootstrap secret (SecretValue) is used, never shown.
+        url = str(plain_url(vault_url, "vault_url", schemes=("https",)))
+        self._url_shown = shown(vault_url, url)
         secret_client, identity = _load_sdk()
         if credential is None:
             credential = self._owned_credential = identity.DefaultAzureCredential()
@@ -392,14 +431,18 @@ class AzureKeyVaultProvider(SecretProvider):
             "retry_total": retries,
         }
         if api_version is not None:
-            kwargs["api_version"] = api_version
+            kwargs["api_version"] = option_text(api_version)
+        # The SDK's message may quote vault_url or api_version: shown only when
+        # neither came from a secret. Raised outside the except block.
+        problem = ""
         try:
-            self._client = secret_client(vault_url, credential, **kwargs)
-        except ValueError as err:
-            raise ConfigError(
-                f"invalid Key Vault client settings: {err}", key="vault_url"
-            ) from None
-        self.vault_url = vault_url
+            self._client = secret_client(url, credential, **kwargs)
+        except (ValueError, NotImplementedError) as err:
+            hidden = isinstance(vault_url, SecretValue) or isinstance(api_version, SecretValue)
+            problem = "check vault_url and api_version" if hidden else str(err)[:300]
+        if problem:
+            raise ConfigError(f"invalid Key Vault client settings: {problem}", key="vault_url")
+        self.vault_url = url
 
     @classmethod
     def from_options(cls, options: Mapping[str, Any], *, base_dir: Path) -> AzureKeyVaultProvider:
@@ -433,11 +476,11 @@ class AzureKeyVaultProvider(SecretProvider):
                 key=unknown[0],
             )
         vault_url = _option(options, "vault_url", str)
-        if not vault_url:
+        if vault_url is None or not vault_url:
             raise ConfigError("the vault URL is required", key="vault_url")
         verify = options.get("connection_verify", True)
-        if isinstance(verify, str):
-            verify = str(_resolve(base_dir, verify))
+        if isinstance(verify, str | SecretValue):
+            verify = str(_resolve(base_dir, option_text(verify)))
         elif not isinstance(verify, bool):
             raise ConfigError(
                 "option must be a boolean or a CA bundle path", key="connection_verify"
@@ -445,7 +488,7 @@ class AzureKeyVaultProvider(SecretProvider):
         timeout = _option(options, "timeout", (int, float))
         retries = _option(options, "retries", int)
         settings: dict[str, Any] = {
-            "name_encoding": _option(options, "name_encoding", str) or "escape",
+            "name_encoding": _text(_option(options, "name_encoding", str)) or "verbatim",
             "enforce_validity": _bool(options, "enforce_validity", default=True),
             "purge_on_delete": _bool(options, "purge_on_delete", default=False),
             "timeout": 30.0 if timeout is None else float(timeout),
@@ -475,8 +518,10 @@ class AzureKeyVaultProvider(SecretProvider):
         if self._verbatim:
             if not _VAULT_NAME.fullmatch(name):
                 raise InvalidSecret(
-                    f"secret name {name!r} is not a Key Vault name (1-127 of 0-9, a-z, A-Z "
-                    "and '-'; name_encoding is 'verbatim')",
+                    f"secret name {name!r} is not a Key Vault name (1-127 characters of "
+                    "0-9, a-z, A-Z and '-'); to store names like 'db/password', set the "
+                    "provider option name_encoding: escape (names are then encoded, see "
+                    "docs/providers/azure.md)",
                     name=name,
                     provider=self.name,
                 )
@@ -519,14 +564,14 @@ class AzureKeyVaultProvider(SecretProvider):
         context: dict[str, Any] = {"name": name, "provider": self.name, "version": version}
         if isinstance(err, (ServiceRequestError, ServiceResponseError)):
             return ProviderUnavailable(
-                f"Key Vault {self.vault_url} did not answer the {where}: {type(err).__name__}",
+                f"Key Vault {self._url_shown} did not answer the {where}: {type(err).__name__}",
                 **context,
             )
         if isinstance(err, ClientAuthenticationError) and err.status_code is None:
             # Raised by the credential (azure-identity): no token could be obtained.
             # Its text names the credentials tried, never a value; --debug shows it.
             denied = AccessDenied(
-                f"could not authenticate to Key Vault {self.vault_url} for the {where}: "
+                f"could not authenticate to Key Vault {self._url_shown} for the {where}: "
                 f"{type(err).__name__} (run with --debug for the credential chain)",
                 **context,
             )
@@ -543,7 +588,7 @@ class AzureKeyVaultProvider(SecretProvider):
         if status == 404:
             if odata is None:
                 return ProviderUnavailable(
-                    f"{self.vault_url} answered 404 without a Key Vault error to the {where}; "
+                    f"{self._url_shown} answered 404 without a Key Vault error to the {where}; "
                     "check vault_url",
                     **context,
                 )
@@ -553,40 +598,40 @@ class AzureKeyVaultProvider(SecretProvider):
         # is disabled", a firewall): those are plain access denials.
         if status == 403 and (inner == "SecretDisabled" or "disabled secret" in message.lower()):
             return SecretDisabled(
-                f"secret {name!r} is disabled in Key Vault {self.vault_url} ({codes})", **context
+                f"secret {name!r} is disabled in Key Vault {self._url_shown} ({codes})", **context
             )
         if status in (401, 403):
             needed = _PERMISSIONS.get(action, action)
             return AccessDenied(
-                f"Key Vault {self.vault_url} refused the {where} (HTTP {status}, {codes}); "
+                f"Key Vault {self._url_shown} refused the {where} (HTTP {status}, {codes}); "
                 f"the identity needs the secrets {needed} permission",
                 **context,
             )
         if status == 409:
             if action == "set":
                 return Conflict(
-                    f"secret {name!r} is deleted but recoverable in Key Vault {self.vault_url} "
+                    f"secret {name!r} is deleted but recoverable in Key Vault {self._url_shown} "
                     f"({codes}); recover it (AzureKeyVaultProvider.recover) or purge it "
                     "(AzureKeyVaultProvider.purge) before writing it again",
                     **context,
                 )
             return Conflict(
-                f"Key Vault {self.vault_url} refused the {where} because of the secret's "
+                f"Key Vault {self._url_shown} refused the {where} because of the secret's "
                 f"state (HTTP 409, {codes})",
                 **context,
             )
         if status == 400:
             return InvalidSecret(
-                f"Key Vault {self.vault_url} rejected the {where} as invalid (HTTP 400, {codes})",
+                f"Key Vault {self._url_shown} rejected the {where} as invalid (HTTP 400, {codes})",
                 **context,
             )
         if status is not None and (status == 429 or status >= 500):
             return ProviderUnavailable(
-                f"Key Vault {self.vault_url} failed the {where} (HTTP {status}, {codes})",
+                f"Key Vault {self._url_shown} failed the {where} (HTTP {status}, {codes})",
                 **context,
             )
         return ProviderError(
-            f"Key Vault {self.vault_url} answered the {where} with HTTP {status} ({codes})",
+            f"Key Vault {self._url_shown} answered the {where} with HTTP {status} ({codes})",
             **context,
         )
 
@@ -610,7 +655,7 @@ class AzureKeyVaultProvider(SecretProvider):
     def _check_state(self, name: str, version: str | None, props: SecretProperties) -> None:
         if props.enabled is False:
             raise SecretDisabled(
-                f"secret {name!r} is disabled in Key Vault {self.vault_url}",
+                f"secret {name!r} is disabled in Key Vault {self._url_shown}",
                 name=name,
                 provider=self.name,
                 version=version,
@@ -717,7 +762,7 @@ class AzureKeyVaultProvider(SecretProvider):
         self._check_state(name, version, props)
         if bundle.value is None:
             raise ProviderError(
-                f"Key Vault {self.vault_url} returned secret {name!r} without a value",
+                f"Key Vault {self._url_shown} returned secret {name!r} without a value",
                 name=name,
                 provider=self.name,
                 version=version,
@@ -760,7 +805,7 @@ class AzureKeyVaultProvider(SecretProvider):
             _log.warning(
                 "Key Vault %s: skipped %d %s whose names are not secretwire name encodings "
                 "(use name_encoding: verbatim to see them): %s",
-                self.vault_url,
+                self._url_shown,
                 len(skipped),
                 what,
                 ", ".join(sorted(skipped)[:10]) + (" ..." if len(skipped) > 10 else ""),
@@ -804,11 +849,11 @@ class AzureKeyVaultProvider(SecretProvider):
         :class:`InvalidSecret` before any call. A name that is soft-deleted raises
         :class:`Conflict`: recover or purge it first.
         """
+        secret = secret_value(value)
+        del value  # only the masked value stays in this frame (and the closure below)
         vault_name = self.vault_name(name)
-        if not isinstance(value, str):
-            raise TypeError("secret values are str")
-        check_value(value, name=name, provider=self.name)
-        size = len(value.encode("utf-8", "surrogatepass"))
+        check_value(secret, name=name, provider=self.name)
+        size = len(secret.reveal().encode("utf-8"))
         if size > MAX_VALUE_BYTES:
             raise InvalidSecret(
                 f"value of secret {name!r} is {size} bytes; Key Vault allows {MAX_VALUE_BYTES} "
@@ -822,7 +867,7 @@ class AzureKeyVaultProvider(SecretProvider):
             "set",
             lambda: self._client.set_secret(
                 vault_name,
-                value,
+                secret.reveal(),
                 tags=kv_tags,
                 content_type=content_type,
                 not_before=not_before,
@@ -913,7 +958,11 @@ class AzureKeyVaultProvider(SecretProvider):
             self._owned_credential.close()
 
     def __repr__(self) -> str:
-        return f"<{type(self).__name__} name={self.name!r} vault_url={self.vault_url!r}>"
+        # getattr: also called on a half-built provider (a frame of a failed __init__)
+        return (
+            f"<{type(self).__name__} name={self.name!r} "
+            f"vault_url={getattr(self, '_url_shown', '?')!r}>"
+        )
 
 
 # -- settings-file credentials ---------------------------------------------------------------
@@ -925,9 +974,16 @@ def _bool(options: Mapping[str, Any], key: str, *, default: bool) -> bool:
 
 
 def _credential_from_options(options: Mapping[str, Any], base_dir: Path) -> TokenCredential:
-    kind = _option(options, "credential", str) or "default"
-    tenant_id = _option(options, "tenant_id", str)
-    client_id = _option(options, "client_id", str)
+    """The credential the settings name. Its options may come from a secret
+    (``SecretValue``); the client secret is held as a ``SecretValue`` from the moment
+    it is read, and revealed only in the call that builds the credential."""
+    kind = _text(_option(options, "credential", str)) or "default"
+    if kind not in ("default", "client_secret", "managed_identity"):
+        raise ConfigError(
+            "credential must be default, client_secret or managed_identity", key="credential"
+        )
+    tenant_id = _text(_option(options, "tenant_id", str))
+    client_id = _text(_option(options, "client_id", str))
     secret_env = _option(options, "client_secret_env", str)
     secret_file = _option(options, "client_secret_file", str)
     if kind != "client_secret":
@@ -947,10 +1003,6 @@ def _credential_from_options(options: Mapping[str, Any], base_dir: Path) -> Toke
         )
     if kind == "managed_identity":
         return identity.ManagedIdentityCredential(client_id=client_id)  # type: ignore[no-any-return]
-    if kind != "client_secret":
-        raise ConfigError(
-            "credential must be default, client_secret or managed_identity", key="credential"
-        )
     if not tenant_id:
         raise ConfigError("credential client_secret needs tenant_id", key="tenant_id")
     if not client_id:
@@ -961,28 +1013,40 @@ def _credential_from_options(options: Mapping[str, Any], base_dir: Path) -> Toke
             "client_secret_file",
             key="client_secret_env",
         )
+    secret = _client_secret(secret_env, secret_file, base_dir)
+    # azure-identity checks the tenant id (ValueError, quoting nothing): raised as a
+    # ConfigError outside the except block, from a frame that holds the secret masked.
+    credential: TokenCredential | None = None
+    with contextlib.suppress(ValueError):
+        credential = identity.ClientSecretCredential(tenant_id, client_id, secret.reveal())
+    if credential is None:
+        raise ConfigError(
+            "tenant_id is not a valid tenant id (a GUID or a domain name)", key="tenant_id"
+        )
+    return credential
+
+
+def _client_secret(
+    secret_env: str | SecretValue | None, secret_file: str | SecretValue | None, base_dir: Path
+) -> SecretValue:
+    """The client secret from a variable or a file, as a SecretValue (never echoed:
+    a variable name or path that came from a secret is not shown either)."""
     if secret_env is not None:
-        secret = os.environ.get(secret_env, "")
+        variable = env_variable(secret_env, "client_secret_env")
+        secret = SecretValue(os.environ.get(variable, "").strip())
         if not secret:
             raise ConfigError(
-                f"environment variable {secret_env} is not set or empty", key="client_secret_env"
+                f"environment variable {shown(secret_env, variable)} is not set or empty",
+                key="client_secret_env",
             )
-    else:
-        assert secret_file is not None  # noqa: S101 - narrowed by the check above
-        path = _resolve(base_dir, secret_file)
-        # The error is raised outside the except blocks: a UnicodeDecodeError holds the
-        # file's bytes (the client secret), which must not ride along as __context__.
-        reason = ""
-        try:
-            secret = path.read_text(encoding="utf-8").strip()
-        except OSError as err:
-            reason = err.strerror or type(err).__name__
-        except UnicodeDecodeError:
-            reason = "not UTF-8 text"
-        if reason:
-            raise ConfigError(
-                f"cannot read client secret file {path}: {reason}", key="client_secret_file"
-            )
-        if not secret:
-            raise ConfigError(f"client secret file {path} is empty", key="client_secret_file")
-    return identity.ClientSecretCredential(tenant_id, client_id, secret)  # type: ignore[no-any-return]
+        return secret
+    assert secret_file is not None  # noqa: S101 - one of the two is given
+    path = _resolve(base_dir, option_text(secret_file))
+    where = shown(secret_file, str(path))
+    secret = read_secret_file(
+        path, option="client_secret_file", what="client secret file", shown_path=where
+    )
+    secret = SecretValue(secret.reveal().strip())
+    if not secret:
+        raise ConfigError(f"client secret file {where} is empty", key="client_secret_file")
+    return secret

@@ -24,6 +24,7 @@ from ..errors import ConfigError, FieldNotFound, InvalidSecret, ProviderError, U
 from ..values import SecretValue
 
 __all__ = [
+    "HIDDEN",
     "Capabilities",
     "Health",
     "HealthStatus",
@@ -31,7 +32,12 @@ __all__ = [
     "SecretProvider",
     "SecretVersion",
     "check_value",
+    "env_variable",
+    "option_text",
     "plain_url",
+    "read_secret_file",
+    "secret_value",
+    "shown",
     "string_map",
 ]
 
@@ -39,20 +45,19 @@ _EMPTY: Mapping[str, str] = MappingProxyType({})
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
 
-def check_value(value: object, *, name: str, provider: str) -> None:
+def check_value(value: SecretValue, *, name: str, provider: str) -> None:
     """Refuse a value ``set`` cannot store as text, before any backend call.
 
-    A ``str`` holding a lone surrogate (what ``surrogateescape`` makes of bytes that
+    A value holding a lone surrogate (what ``surrogateescape`` makes of bytes that
     are not UTF-8) cannot be encoded as UTF-8: every provider refuses it with
-    :class:`InvalidSecret` naming the character offset, never the value. A value
-    that is not a ``str`` is a ``TypeError``. Every provider's ``set`` calls this."""
-    if not isinstance(value, str):
-        raise TypeError(f"secret value must be str, not {type(value).__name__}")
-    found = _SURROGATE.search(value)
+    :class:`InvalidSecret` naming the character offset, never the value. Every
+    provider's ``set`` calls this on the :func:`secret_value` it wrapped first, so no
+    frame holds the plain value."""
+    found = _SURROGATE.search(value.reveal())
     if found is None:
         return
     offset = found.start()
-    del found, value  # the frame that raises holds no value
+    del found  # the match holds the text: the frame that raises holds no value
     raise InvalidSecret(
         f"value of secret {name!r} is not valid Unicode text (a lone surrogate at character "
         f"{offset}; bytes that are not UTF-8?); nothing stored",
@@ -61,26 +66,120 @@ def check_value(value: object, *, name: str, provider: str) -> None:
     )
 
 
-def plain_url(url: str | None, option: str) -> str | None:
-    """``url`` checked to carry no credentials (``https://user:pass@host``).
+# -- option values -----------------------------------------------------------------------
+#
+# A settings file may fill provider options from secrets (an environment's
+# ``bootstrap``); those values reach ``from_options`` (and the constructors) as
+# :class:`SecretValue`. Providers use them through :func:`option_text` and show them
+# only through :func:`shown`, so an option that came from a secret is never echoed in
+# an error, a repr or a health detail.
+
+#: How an option value that came from a secret is shown.
+HIDDEN = "<from a secret>"
+
+_ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,254}")
+
+
+def option_text(value: str | SecretValue) -> str:
+    """The text of an option value, whether given plainly or from a secret."""
+    return value.reveal() if isinstance(value, SecretValue) else value
+
+
+def shown(value: str | SecretValue | None, text: str | None = None) -> str:
+    """How an option value appears in messages, reprs and health details: ``text``
+    (a cleaned form, e.g. a URL) or the value itself, unless it came from a secret."""
+    if isinstance(value, SecretValue):
+        return HIDDEN
+    if text is not None:
+        return text
+    return "" if value is None else value
+
+
+def env_variable(value: object, option: str) -> str:
+    """``value`` checked to be an environment variable name.
+
+    The value is never echoed: an option such as ``key_env`` given the key itself
+    instead of a variable name must not put the key into the error."""
+    text = value.reveal() if isinstance(value, SecretValue) else value
+    if not isinstance(text, str) or not _ENV_NAME.fullmatch(text):
+        raise ConfigError(
+            "must name an environment variable (letters, digits and '_', not starting "
+            "with a digit); the value given is not shown",
+            key=option,
+        )
+    return text
+
+
+def plain_url(
+    url: str | SecretValue | None, option: str, *, schemes: tuple[str, ...] = ("http", "https")
+) -> str | None:
+    """The text of ``url``, checked to be an absolute URL with one of ``schemes`` that
+    carries no credentials: no ``user:password@``, no query and no fragment.
 
     Providers show their endpoint in reprs, errors and health details, so a URL
-    with a user or password in it is refused (``ConfigError`` naming the option,
-    never echoing the URL). Credentials belong in the provider's auth options."""
+    that could hold a credential (``https://host/?token=...``) is refused
+    (``ConfigError`` naming the option, never echoing the URL). Credentials belong
+    in the provider's auth options."""
     if url is None:
         return None
     from urllib.parse import urlsplit  # noqa: PLC0415 - only providers with URLs need it
 
+    text = option_text(url) if isinstance(url, str | SecretValue) else None
+    if not isinstance(text, str):
+        raise ConfigError("must be a URL string", key=option)
+    wanted = " or ".join(f"{scheme}://" for scheme in schemes)
     try:
-        userinfo = urlsplit(url).netloc.rpartition("@")[0]
+        parts = urlsplit(text)
+        parts.port  # noqa: B018 - raises ValueError for a bad port
     except ValueError:
-        raise ConfigError("is not a valid URL", key=option) from None
-    if userinfo:
+        raise ConfigError(f"is not a valid {wanted} URL", key=option) from None
+    if parts.scheme not in schemes or not parts.hostname or any(c.isspace() for c in text):
+        raise ConfigError(f"must be a {wanted} URL", key=option)
+    if parts.netloc.rpartition("@")[0]:
         raise ConfigError(
             "must not contain a user name or password (use the provider's auth options)",
             key=option,
         )
-    return url
+    if parts.query or parts.fragment or "?" in text or "#" in text:
+        raise ConfigError(
+            "must not contain a query or a fragment (use the provider's auth options for "
+            "credentials)",
+            key=option,
+        )
+    return text
+
+
+def read_secret_file(
+    path: Path, *, option: str, what: str, shown_path: str | None = None, encoding: str = "utf-8"
+) -> SecretValue:
+    """The text of a credential file (a token, a key), held as a :class:`SecretValue`.
+
+    Errors name ``what`` and the path (``shown_path`` when the path itself must not
+    be shown) and are raised outside the ``except`` blocks: a ``UnicodeDecodeError``
+    holds the file's bytes, which must not ride along as ``__context__``."""
+    where = f"{what} {shown_path if shown_path is not None else path}"
+    try:
+        return SecretValue(path.read_text(encoding=encoding))
+    except FileNotFoundError:
+        reason = "does not exist"
+    except OSError as err:
+        reason = f"cannot be read: {err.strerror or type(err).__name__}"
+    except UnicodeDecodeError:
+        reason = f"is not {'ASCII' if encoding == 'ascii' else 'UTF-8'} text"
+    raise ConfigError(f"{where} {reason}", key=option)
+
+
+def secret_value(value: str | SecretValue) -> SecretValue:
+    """A value to store, held as a :class:`SecretValue`.
+
+    ``set`` implementations call it first, then drop the plain argument (``del
+    value``), so no frame on an error path shows the value (error trackers record
+    every frame's local variables)."""
+    if isinstance(value, SecretValue):
+        return value
+    if not isinstance(value, str):
+        raise TypeError(f"secret value must be str, not {type(value).__name__}")
+    return SecretValue(value)
 
 
 def string_map(data: Mapping[str, str] | None, what: str) -> dict[str, str]:
@@ -133,23 +232,32 @@ class Secret:
 
         Strings are returned as they are; other JSON values (numbers, lists...) as
         compact JSON. Raises :class:`FieldNotFound` if the value is not a JSON
-        object or lacks the key; the message never includes the value.
+        object or lacks the key; neither the message nor this frame holds the value.
         """
-        try:
-            data = json.loads(self.value.reveal())
-        except ValueError:
-            data = None
-        if not isinstance(data, dict) or key not in data:
+        item = _field_of(self.value, key)
+        if item is None:
             raise FieldNotFound(
                 name=self.name, provider=self.provider, version=self.version, field=key
-            ) from None
-        item = data[key]
-        if isinstance(item, str):
-            return item
-        return json.dumps(item, separators=(",", ":"), ensure_ascii=False)
+            )
+        return item.reveal()
 
     def expired(self, now: datetime) -> bool:
         return self.expires_at is not None and now >= self.expires_at
+
+
+def _field_of(value: SecretValue, key: str) -> SecretValue | None:
+    """Field ``key`` of a JSON object value, or ``None``. The decoded document lives
+    only in this frame, which returns normally (never on a traceback)."""
+    try:
+        data = json.loads(value.reveal())
+    except (ValueError, RecursionError):
+        return None
+    if not isinstance(data, dict) or key not in data:
+        return None
+    item = data[key]
+    if isinstance(item, str):
+        return SecretValue(item)
+    return SecretValue(json.dumps(item, separators=(",", ":"), ensure_ascii=False))
 
 
 @dataclass(frozen=True, slots=True)

@@ -25,7 +25,7 @@ from typing import Any
 from ..errors import ConfigError, SecretNotFound
 from ..references import check_name
 from ..values import SecretValue
-from .base import Capabilities, Secret, SecretProvider
+from .base import HIDDEN, Capabilities, Secret, SecretProvider, option_text
 
 __all__ = ["EnvProvider"]
 
@@ -46,15 +46,17 @@ class EnvProvider(SecretProvider):
     def __init__(
         self,
         *,
-        prefix: str = "",
+        prefix: str | SecretValue = "",
         uppercase: bool = True,
         environ: Mapping[str, str] | None = None,
     ) -> None:
-        if not isinstance(prefix, str):
+        if not isinstance(prefix, str | SecretValue):
             raise ConfigError("option must be a string", key="prefix")
         if not isinstance(uppercase, bool):
             raise ConfigError("option must be a boolean", key="uppercase")
-        self._prefix = prefix
+        # A prefix from a bootstrap secret is used, never shown (nor the variable names).
+        self._hidden = isinstance(prefix, SecretValue)
+        self._prefix = option_text(prefix)
         self._uppercase = uppercase
         self._environ = environ
 
@@ -68,7 +70,7 @@ class EnvProvider(SecretProvider):
             )
         prefix = options.get("prefix", "")
         uppercase = options.get("uppercase", True)
-        if not isinstance(prefix, str):
+        if not isinstance(prefix, str | SecretValue):
             raise ConfigError(f"option must be a string, not {type(prefix).__name__}", key="prefix")
         if not isinstance(uppercase, bool):
             raise ConfigError(
@@ -99,7 +101,7 @@ class EnvProvider(SecretProvider):
         if value is None:
             raise SecretNotFound(
                 f"not found: secret {name!r} in provider 'env' "
-                f"(environment variable {variable} is not set)",
+                f"(environment variable {HIDDEN if self._hidden else variable} is not set)",
                 name=name,
                 provider=_PROVIDER,
             )
@@ -119,4 +121,5 @@ class EnvProvider(SecretProvider):
         return iter(sorted(names))
 
     def __repr__(self) -> str:
-        return f"<{type(self).__name__} name={self.name!r} prefix={self._prefix!r}>"
+        prefix = HIDDEN if getattr(self, "_hidden", False) else getattr(self, "_prefix", "?")
+        return f"<{type(self).__name__} name={self.name!r} prefix={prefix!r}>"

@@ -27,7 +27,14 @@ File layout::
 
 Writes take an exclusive lock on the sibling ``<store>.lock`` file (never
 removed), re-read the store, apply the change, write a 0600 temporary file in the
-same folder, fsync it, rename it over the store and fsync the folder.
+same folder (``.<store>.XXXXXXXX.tmp``), fsync it, rename it over the store and
+fsync the folder. A writer killed between creating the temporary file and the
+rename leaves it behind (a complete copy of an older store, perhaps holding
+secrets deleted since); the next write, or the first read of a provider, removes
+such files while it holds the lock, which proves that no writer is using them.
+
+Values (:class:`~secretwire.SecretValue`) and the key (``_Key``) are held in
+masking types inside the provider, so no frame on an error path shows them.
 """
 
 from __future__ import annotations
@@ -40,6 +47,8 @@ import hashlib
 import hmac
 import json
 import os
+import re
+import stat as stat_module
 import sys
 import tempfile
 import threading
@@ -49,7 +58,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any, BinaryIO, TypeVar
+from typing import Any, BinaryIO, NoReturn, TypeVar, final
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
@@ -76,6 +85,10 @@ from .base import (
     SecretProvider,
     SecretVersion,
     check_value,
+    env_variable,
+    read_secret_file,
+    secret_value,
+    shown,
     string_map,
 )
 
@@ -104,13 +117,39 @@ _MAX_SCRYPT_MEMORY = 2**30  # bytes; bounds what a modified header can make us a
 _Stamp = tuple[int, int, int, bytes]
 
 
+@final
+class _Key:
+    """Key material (a raw key or a passphrase) that shows no bytes in a repr, so no
+    frame on an error path shows it either."""
+
+    __slots__ = ("_data",)
+
+    def __init__(self, data: bytes) -> None:
+        self._data = data
+
+    def reveal(self) -> bytes:
+        return self._data
+
+    def __repr__(self) -> str:
+        return "<store key>"
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, _Key) and hmac.compare_digest(self._data, other._data)
+
+    def __hash__(self) -> int:
+        return hash((_Key, self._data))
+
+    def __reduce__(self) -> NoReturn:
+        raise TypeError("store keys refuse to be pickled")
+
+
 # -- the decrypted document ----------------------------------------------------------
 
 
 @dataclass(frozen=True, slots=True)
 class _Version:
     id: str
-    value: str
+    value: SecretValue
     created: datetime
     expires: datetime | None
     metadata: Mapping[str, str]
@@ -153,7 +192,7 @@ def _parse_version(data: object) -> _Version:
         raise TypeError("version id and value must be strings")
     return _Version(
         id=ident,
-        value=value,
+        value=SecretValue(value),
         created=_parse_time(data["created"]),
         expires=None if expires is None else _parse_time(expires),
         metadata=_parse_str_map(data["metadata"]),
@@ -170,25 +209,26 @@ def _parse_entry(data: object) -> _Entry:
     return _Entry(next=counter, versions=tuple(_parse_version(item) for item in versions))
 
 
-def _decode_document(plaintext: bytes, path: Path) -> _Document:
+def _parse_document(plaintext: bytes) -> _Document | None:
+    """The decrypted document, or ``None`` if it is not a valid one.
+
+    Never raises: parser errors quote the decrypted text and this frame holds it,
+    so the caller raises (outside any ``except`` block) with neither on its traceback.
+    """
     try:
         data = json.loads(plaintext.decode("utf-8"))
         secrets = data["secrets"]
         if not isinstance(secrets, dict):
-            raise TypeError("secrets is not an object")  # noqa: TRY301 - mapped below
+            return None
         return {name: _parse_entry(entry) for name, entry in secrets.items()}
-    except (ValueError, TypeError, KeyError, AttributeError):
-        # ``from None``: parser errors may quote the decrypted text.
-        raise StoreCorrupted(
-            f"store {path} is corrupted: the decrypted contents are not a valid store document",
-            provider=_PROVIDER,
-        ) from None
+    except (ValueError, TypeError, KeyError, AttributeError, RecursionError):
+        return None
 
 
 def _encode_version(version: _Version) -> dict[str, object]:
     return {
         "id": version.id,
-        "value": version.value,
+        "value": version.value.reveal(),
         "created": _iso(version.created),
         "expires": None if version.expires is None else _iso(version.expires),
         "metadata": dict(version.metadata),
@@ -225,11 +265,11 @@ class _Kdf:
         return {"name": "scrypt", "salt": salt, "n": self.n, "r": self.r, "p": self.p}
 
 
-def _corrupted(path: Path, reason: str) -> StoreCorrupted:
+def _corrupted(path: str, reason: str) -> StoreCorrupted:
     return StoreCorrupted(f"store {path} is corrupted: {reason}", provider=_PROVIDER)
 
 
-def _b64_field(data: Mapping[str, Any], key: str, path: Path) -> bytes:
+def _b64_field(data: Mapping[str, Any], key: str, path: str) -> bytes:
     text = data.get(key)
     try:
         if not isinstance(text, str):
@@ -239,14 +279,14 @@ def _b64_field(data: Mapping[str, Any], key: str, path: Path) -> bytes:
         raise _corrupted(path, f"header field {key!r} is missing or not base64") from None
 
 
-def _small_int(data: Mapping[str, Any], key: str, low: int, high: int, path: Path) -> int:
+def _small_int(data: Mapping[str, Any], key: str, low: int, high: int, path: str) -> int:
     value = data.get(key)
     if type(value) is not int or not low <= value <= high:
         raise _corrupted(path, f"scrypt parameter {key!r} is missing or out of range")
     return value
 
 
-def _kdf_from_header(header: Mapping[str, Any], path: Path) -> _Kdf:
+def _kdf_from_header(header: Mapping[str, Any], path: str) -> _Kdf:
     kdf = header.get("kdf")
     if not isinstance(kdf, dict):
         raise _corrupted(path, "header has no 'kdf' object")
@@ -263,15 +303,16 @@ def _kdf_from_header(header: Mapping[str, Any], path: Path) -> _Kdf:
     return _Kdf("scrypt", salt=salt, n=n, r=r, p=p)
 
 
-def _key_check(key: bytes) -> bytes:
-    return hmac.new(key, _KEY_CHECK_LABEL, hashlib.sha256).digest()[:_KEY_CHECK_BYTES]
+def _key_check(key: _Key) -> bytes:
+    return hmac.new(key.reveal(), _KEY_CHECK_LABEL, hashlib.sha256).digest()[:_KEY_CHECK_BYTES]
 
 
-def _derive(passphrase: bytes, kdf: _Kdf) -> bytes:
-    return Scrypt(salt=kdf.salt, length=_KEY_BYTES, n=kdf.n, r=kdf.r, p=kdf.p).derive(passphrase)
+def _derive(passphrase: _Key, kdf: _Kdf) -> _Key:
+    scrypt = Scrypt(salt=kdf.salt, length=_KEY_BYTES, n=kdf.n, r=kdf.r, p=kdf.p)
+    return _Key(scrypt.derive(passphrase.reveal()))
 
 
-def _header_bytes(kdf: _Kdf, key: bytes) -> bytes:
+def _header_bytes(kdf: _Kdf, key: _Key) -> bytes:
     header = {
         "format": _FORMAT,
         "cipher": _CIPHER,
@@ -282,11 +323,16 @@ def _header_bytes(kdf: _Kdf, key: bytes) -> bytes:
     return text.encode("utf-8")
 
 
-def _seal(kdf: _Kdf, key: bytes, plaintext: bytes) -> bytes:
+def _seal(kdf: _Kdf, key: _Key, plaintext: bytes) -> bytes:
     header = _header_bytes(kdf, key)
     aad = _MAGIC + len(header).to_bytes(4, "big") + header
     nonce = os.urandom(_NONCE_BYTES)
-    return aad + nonce + AESGCM(key).encrypt(nonce, plaintext, aad)
+    return aad + nonce + AESGCM(key.reveal()).encrypt(nonce, plaintext, aad)
+
+
+def _seal_document(kdf: _Kdf, key: _Key, document: _Document) -> bytes:
+    # The plaintext exists only as an argument, in frames that do not fail.
+    return _seal(kdf, key, _encode_document(document))
 
 
 @dataclass(frozen=True, slots=True)
@@ -297,7 +343,7 @@ class _Envelope:
     ciphertext: bytes
 
 
-def _split(data: bytes, path: Path) -> _Envelope:
+def _split(data: bytes, path: str) -> _Envelope:
     prefix = len(_MAGIC) + 4
     if len(data) < prefix or not data.startswith(_MAGIC):
         raise _corrupted(path, "not a secretwire store (bad magic or truncated)")
@@ -320,68 +366,91 @@ def _split(data: bytes, path: Path) -> _Envelope:
     return _Envelope(data[:end], header, data[end:nonce_end], data[nonce_end:])
 
 
+def _unseal(envelope: _Envelope, key: _Key) -> _Document | str:
+    """The document, or why it cannot be read. The plaintext lives only in this
+    frame (and :func:`_parse_document`'s), which return normally."""
+    try:
+        plaintext = AESGCM(key.reveal()).decrypt(envelope.nonce, envelope.ciphertext, envelope.aad)
+    except InvalidTag:
+        return "authentication failed (the file was modified or truncated)"
+    document = _parse_document(plaintext)
+    if document is None:
+        return "the decrypted contents are not a valid store document"
+    return document
+
+
 # -- key material ---------------------------------------------------------------------
 
 
-def _decode_key(text: str, option: str, where: str) -> bytes:
+def _key_from_text(text: str) -> _Key | str:
+    """The key a urlsafe base64 text encodes, or why it encodes none. Never raises,
+    so the text (a key, or nearly one) never sits on a traceback."""
     cleaned = "".join(text.split())
     cleaned += "=" * (-len(cleaned) % 4)
     try:
         key = base64.b64decode(cleaned.encode("ascii"), altchars=b"-_", validate=True)
     except (ValueError, binascii.Error):
-        raise ConfigError(f"{where} is not valid urlsafe base64", key=option) from None
+        return "is not valid urlsafe base64"
     if len(key) != _KEY_BYTES:
-        raise ConfigError(f"{where} must decode to {_KEY_BYTES} bytes, not {len(key)}", key=option)
+        return f"must decode to {_KEY_BYTES} bytes, not {len(key)}"
+    return _Key(key)
+
+
+def _decode_key(text: SecretValue, option: str, where: str) -> _Key:
+    key = _key_from_text(text.reveal())
+    if isinstance(key, str):
+        raise ConfigError(f"{where} {key}", key=option)
     return key
 
 
-def _encode_key(key: bytes) -> str:
-    return base64.urlsafe_b64encode(key).decode("ascii")
+def _encode_key(key: _Key) -> str:
+    return base64.urlsafe_b64encode(key.reveal()).decode("ascii")
 
 
-def _env_text(variable: str, option: str, environ: Mapping[str, str]) -> str:
-    text = environ.get(variable)
+def _env_text(variable: str, option: str, shown_variable: str) -> SecretValue:
+    text = os.environ.get(variable)
     if not text:
         raise ConfigError(
-            f"environment variable {variable} is not set or empty; it must hold "
+            f"environment variable {shown_variable} is not set or empty; it must hold "
             f"the store {'passphrase' if option == 'passphrase_env' else 'key'}",
             key=option,
         )
-    return text
+    return SecretValue(text)
 
 
-def _check_key_file_mode(path: Path) -> None:
+def _check_key_file_mode(path: Path, shown_path: str) -> None:
     if os.name != "posix":
         return
-    mode = path.stat().st_mode & 0o777
+    try:
+        mode = path.stat().st_mode & 0o777
+    except OSError:
+        return  # reported by the read that follows
     if mode & 0o077:
         raise ConfigError(
-            f"key file {path} is readable or writable by group/others (mode {mode:04o}); "
-            f"run: chmod 600 {path}",
+            f"key file {shown_path} is readable or writable by group/others (mode {mode:04o}); "
+            f"run: chmod 600 {shown_path}",
             key="key_file",
         )
 
 
-def _read_key_file(path: Path) -> bytes:
-    try:
-        _check_key_file_mode(path)
-        text = path.read_text(encoding="ascii")
-    except FileNotFoundError:
-        raise ConfigError(f"key file {path} does not exist", key="key_file") from None
-    except (OSError, UnicodeDecodeError) as err:
-        reason = err.strerror if isinstance(err, OSError) else "not ASCII text"
-        raise ConfigError(f"cannot read key file {path}: {reason}", key="key_file") from None
-    return _decode_key(text, "key_file", f"key file {path}")
+def _read_key_file(path: Path, shown_path: str) -> _Key:
+    _check_key_file_mode(path, shown_path)
+    text = read_secret_file(
+        path, option="key_file", what="key file", shown_path=shown_path, encoding="ascii"
+    )
+    return _decode_key(text, "key_file", f"key file {shown_path}")
 
 
-def _create_key_file(path: Path) -> bytes:
+def _create_key_file(path: Path, shown_path: str) -> _Key:
     """Create ``path`` with a new random key (0600, never overwriting); return the key."""
-    key = os.urandom(_KEY_BYTES)
+    key = _Key(os.urandom(_KEY_BYTES))
     path.parent.mkdir(parents=True, exist_ok=True)
     try:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     except FileExistsError:
-        return _read_key_file(path)
+        fd = -1
+    if fd < 0:  # outside the except block: no __context__ on a failed read
+        return _read_key_file(path, shown_path)
     try:
         os.write(fd, (_encode_key(key) + "\n").encode("ascii"))
         os.fsync(fd)
@@ -403,6 +472,13 @@ if sys.platform == "win32":  # pragma: no cover - exercised on Windows CI only
                 continue  # LK_LOCK gives up after ~10 s; keep waiting
             return
 
+    def _try_lock_fd(fd: int) -> bool:
+        try:
+            msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)
+        except OSError:
+            return False
+        return True
+
     def _unlock_fd(fd: int) -> None:
         os.lseek(fd, 0, os.SEEK_SET)
         msvcrt.locking(fd, msvcrt.LK_UNLCK, 1)
@@ -413,21 +489,68 @@ else:
     def _lock_fd(fd: int) -> None:
         fcntl.flock(fd, fcntl.LOCK_EX)
 
+    def _try_lock_fd(fd: int) -> bool:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return False
+        return True
+
     def _unlock_fd(fd: int) -> None:
         fcntl.flock(fd, fcntl.LOCK_UN)
 
 
 @contextlib.contextmanager
-def _exclusive_lock(lock_path: Path) -> Iterator[None]:
+def _exclusive_lock(lock_path: Path, *, wait: bool = True) -> Iterator[bool]:
+    """Hold the store's lock (``wait=False``: only if it is free); yields whether it is held."""
     fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o600)
     try:
-        _lock_fd(fd)
+        if wait:
+            _lock_fd(fd)
+        elif not _try_lock_fd(fd):
+            yield False
+            return
         try:
-            yield
+            yield True
         finally:
             _unlock_fd(fd)
     finally:
         os.close(fd)
+
+
+def _temp_pattern(path: Path) -> re.Pattern[str]:
+    """The names :func:`_atomic_write` gives its temporary files for store ``path``
+    (``tempfile.mkstemp``: 8 characters of ``[a-z0-9_]`` between prefix and suffix)."""
+    return re.compile(rf"\.{re.escape(path.name)}\.[a-z0-9_]{{8}}\.tmp")
+
+
+def _leftover_temp_files(path: Path) -> builtins.list[Path]:
+    """Temporary files of store ``path`` left in its folder (regular files only)."""
+    pattern = _temp_pattern(path)
+    try:
+        names = os.listdir(path.parent)
+    except OSError:
+        return []
+    found = []
+    for name in names:
+        if pattern.fullmatch(name):
+            candidate = path.parent / name
+            with contextlib.suppress(OSError):
+                if stat_module.S_ISREG(os.lstat(candidate).st_mode):
+                    found.append(candidate)
+    return found
+
+
+def _remove_temp_files(path: Path) -> int:
+    """Remove the leftovers of writers killed mid-write. Call it only while holding
+    the store's lock: every writer holds it from creating its temporary file to the
+    rename, so none of these files is in use. Returns how many were removed."""
+    removed = 0
+    for candidate in _leftover_temp_files(path):
+        with contextlib.suppress(FileNotFoundError):
+            candidate.unlink()
+            removed += 1
+    return removed
 
 
 def _fsync_dir(directory: Path) -> None:
@@ -460,9 +583,10 @@ def _atomic_write(path: Path, data: bytes) -> os.stat_result:
 
 
 def _os_error(err: OSError, action: str) -> ProviderError:
-    """A provider error for an OS failure; OSError text holds paths, never values."""
+    """A provider error for an OS failure. ``action`` names the file as it may be
+    shown; the OSError's own text (which repeats the path) is left out."""
     cls = AccessDenied if isinstance(err, PermissionError) else ProviderUnavailable
-    return cls(f"{action}: {err}", provider=_PROVIDER)
+    return cls(f"{action}: {err.strerror or type(err).__name__}", provider=_PROVIDER)
 
 
 def _read_head(handle: BinaryIO) -> bytes:
@@ -506,16 +630,34 @@ def _check_expiry(expires_at: datetime | None, name: str) -> datetime | None:
 
 
 def _option(options: Mapping[str, Any], key: str, kind: type | tuple[type, ...]) -> Any:
+    """An option's value checked for type; strings may come from a secret (``SecretValue``)."""
     value = options.get(key)
-    if value is not None and not isinstance(value, kind):
+    if value is None:
+        return None
+    if kind is not bool and isinstance(value, SecretValue):
+        return value
+    if not isinstance(value, kind):
         expected = "a boolean" if kind is bool else "a string"
         raise ConfigError(f"option must be {expected}, not {type(value).__name__}", key=key)
     return value
 
 
-def _resolve(base_dir: Path, value: str | os.PathLike[str]) -> Path:
-    path = Path(value).expanduser()
-    return path if path.is_absolute() else base_dir / path
+def _resolve(base_dir: Path, value: str | os.PathLike[str] | SecretValue) -> Path | SecretValue:
+    """``value`` as a path, relative ones taken from ``base_dir`` (still hidden if it
+    came from a secret)."""
+    text = value.reveal() if isinstance(value, SecretValue) else value
+    path = Path(text).expanduser()
+    path = path if path.is_absolute() else base_dir / path
+    return SecretValue(str(path)) if isinstance(value, SecretValue) else path
+
+
+PathOption = str | os.PathLike[str] | SecretValue
+
+
+def _path_of(value: PathOption) -> tuple[Path, str]:
+    """(the path, how messages show it)."""
+    path = Path(value.reveal() if isinstance(value, SecretValue) else value)
+    return path, (shown(value) if isinstance(value, SecretValue) else str(path))
 
 
 # -- the provider ----------------------------------------------------------------------
@@ -524,7 +666,7 @@ def _resolve(base_dir: Path, value: str | os.PathLike[str]) -> Path:
 @dataclass(frozen=True, slots=True)
 class _Snapshot:
     kdf: _Kdf
-    key: bytes
+    key: _Key
     document: _Document
 
 
@@ -539,6 +681,10 @@ class LocalFileProvider(SecretProvider):
 
     With ``create=True`` a missing store reads as empty and the first write creates
     it; with ``create=False`` a missing store is reported as unavailable.
+
+    ``path``, ``key_file``, ``key_env`` and ``passphrase_env`` may be given as
+    :class:`~secretwire.SecretValue` (a settings file fills them so from a
+    bootstrap secret): they are used, and never shown in errors or the repr.
     """
 
     name = _PROVIDER
@@ -548,12 +694,12 @@ class LocalFileProvider(SecretProvider):
 
     def __init__(
         self,
-        path: str | os.PathLike[str],
+        path: PathOption,
         *,
         key: bytes | None = None,
-        key_env: str | None = None,
-        key_file: str | os.PathLike[str] | None = None,
-        passphrase_env: str | None = None,
+        key_env: str | SecretValue | None = None,
+        key_file: PathOption | None = None,
+        passphrase_env: str | SecretValue | None = None,
         create: bool = True,
         scrypt_n: int = _DEFAULT_SCRYPT_N,
     ) -> None:
@@ -575,29 +721,36 @@ class LocalFileProvider(SecretProvider):
             )
         if key is not None and (not isinstance(key, bytes) or len(key) != _KEY_BYTES):
             raise ConfigError(f"key must be {_KEY_BYTES} bytes", key="key")
-        for option, variable in (("key_env", key_env), ("passphrase_env", passphrase_env)):
-            if variable is not None and (not isinstance(variable, str) or not variable):
-                raise ConfigError("option must be a non-empty variable name", key=option)
+        # Checked for shape and never echoed: given the key itself by mistake, the
+        # error must not show it.
+        self._key_env = None if key_env is None else env_variable(key_env, "key_env")
+        self._key_env_shown = shown(key_env) if key_env is not None else ""
+        self._passphrase_env = (
+            None if passphrase_env is None else env_variable(passphrase_env, "passphrase_env")
+        )
+        self._passphrase_env_shown = shown(passphrase_env) if passphrase_env is not None else ""
         if type(scrypt_n) is not int or scrypt_n & (scrypt_n - 1):
             raise ConfigError("scrypt_n must be a power of two", key="scrypt_n")
         if not _MIN_SCRYPT_N <= scrypt_n <= _MAX_SCRYPT_N:
             raise ConfigError(
                 f"scrypt_n must be between 2**10 and 2**20, not {scrypt_n}", key="scrypt_n"
             )
-        self._path = Path(path)
+        self._path, self._shown = _path_of(path)
         self._lock_path = self._path.with_name(self._path.name + ".lock")
-        self._key = key
-        self._key_env = key_env
-        self._key_file = None if key_file is None else Path(key_file)
-        self._passphrase_env = passphrase_env
+        self._key = None if key is None else _Key(key)
+        self._key_file: Path | None = None
+        self._key_file_shown = ""
+        if key_file is not None:
+            self._key_file, self._key_file_shown = _path_of(key_file)
         self._create = bool(create)
         self._scrypt_n = scrypt_n
         if self._key_file is not None and self._key_file.absolute() == self._path.absolute():
             raise ConfigError("key_file must not be the store file itself", key="key_file")
         self._write_lock = threading.Lock()
-        self._material: bytes | None = None
-        self._derived: dict[_Kdf, bytes] = {}
+        self._material: _Key | None = None
+        self._derived: dict[_Kdf, _Key] = {}
         self._cache: tuple[_Stamp, _Document] | None = None
+        self._swept = False
 
     @classmethod
     def from_options(cls, options: Mapping[str, Any], *, base_dir: Path) -> LocalFileProvider:
@@ -628,21 +781,25 @@ class LocalFileProvider(SecretProvider):
         return self._path
 
     # -- key handling ------------------------------------------------------------------
-    def _resolve_material(self, *, create_key_file: bool) -> bytes:
+    def _resolve_material(self, *, create_key_file: bool) -> _Key:
         if self._material is not None:
             return self._material
         if self._key is not None:
             material = self._key
         elif self._key_env is not None:
-            text = _env_text(self._key_env, "key_env", os.environ)
-            material = _decode_key(text, "key_env", f"environment variable {self._key_env}")
+            text = _env_text(self._key_env, "key_env", self._key_env_shown)
+            where = f"environment variable {self._key_env_shown}"
+            material = _decode_key(text, "key_env", where)
         elif self._passphrase_env is not None:
-            material = _env_text(self._passphrase_env, "passphrase_env", os.environ).encode()
+            passphrase = _env_text(
+                self._passphrase_env, "passphrase_env", self._passphrase_env_shown
+            )
+            material = _Key(passphrase.reveal().encode())
         elif self._key_file is not None:
             if create_key_file and not self._key_file.exists():
-                material = _create_key_file(self._key_file)
+                material = _create_key_file(self._key_file, self._key_file_shown)
             else:
-                material = _read_key_file(self._key_file)
+                material = _read_key_file(self._key_file, self._key_file_shown)
         else:  # pragma: no cover - the constructor guarantees one source
             raise ConfigError("no key source configured")
         self._material = material
@@ -653,12 +810,12 @@ class LocalFileProvider(SecretProvider):
             return _Kdf("raw")
         return _Kdf("scrypt", salt=os.urandom(_SALT_BYTES), n=self._scrypt_n, r=8, p=1)
 
-    def _key_for(self, kdf: _Kdf, *, create_key_file: bool = False) -> bytes:
+    def _key_for(self, kdf: _Kdf, *, create_key_file: bool = False) -> _Key:
         material = self._resolve_material(create_key_file=create_key_file)
         if (kdf.name == "scrypt") != (self._passphrase_env is not None):
             expected = "a passphrase" if kdf.name == "scrypt" else "a raw key"
             raise StoreKeyMismatch(
-                f"key does not open this store (or its header was modified): store {self._path} "
+                f"key does not open this store (or its header was modified): store {self._shown} "
                 f"expects {expected}",
                 provider=_PROVIDER,
             )
@@ -671,48 +828,60 @@ class LocalFileProvider(SecretProvider):
 
     # -- reading -----------------------------------------------------------------------
     def _open(self, data: bytes) -> _Snapshot:
-        envelope = _split(data, self._path)
-        kdf = _kdf_from_header(envelope.header, self._path)
-        expected = _b64_field(envelope.header, "key_check", self._path)
+        envelope = _split(data, self._shown)
+        kdf = _kdf_from_header(envelope.header, self._shown)
+        expected = _b64_field(envelope.header, "key_check", self._shown)
         key = self._key_for(kdf)
         if not hmac.compare_digest(_key_check(key), expected):
             raise StoreKeyMismatch(
-                f"key does not open this store (or its header was modified): {self._path}",
+                f"key does not open this store (or its header was modified): {self._shown}",
                 provider=_PROVIDER,
             )
-        try:
-            plaintext = AESGCM(key).decrypt(envelope.nonce, envelope.ciphertext, envelope.aad)
-        except InvalidTag:
-            raise _corrupted(
-                self._path, "authentication failed (the file was modified or truncated)"
-            ) from None
-        return _Snapshot(kdf, key, _decode_document(plaintext, self._path))
+        document = _unseal(envelope, key)
+        if isinstance(document, str):
+            raise _corrupted(self._shown, document)
+        return _Snapshot(kdf, key, document)
 
     def _missing(self) -> _Document:
         if not self._create:
             raise ProviderUnavailable(
-                f"store {self._path} does not exist (create is disabled)", provider=_PROVIDER
+                f"store {self._shown} does not exist (create is disabled)", provider=_PROVIDER
             )
         return {}
 
-    def _document(self) -> _Document:
-        """The current document, from the cache while the file is unchanged.
-
-        The stamp comes from ``fstat`` of the handle that is read, so it always
-        describes the bytes that are decrypted (the store is replaced by rename).
-        """
+    def _read(self) -> tuple[_Stamp, bytes | _Document] | ProviderError | None:
+        """The store file's stamp and bytes (or the cached document, when the file is
+        unchanged); ``None`` if it is missing; the error if it cannot be read."""
         try:
             with open(self._path, "rb") as handle:
                 head = _read_head(handle)
                 stamp = _stamp(os.fstat(handle.fileno()), head)
                 cached = self._cache
                 if cached is not None and cached[0] == stamp:
-                    return cached[1]
-                data = head + handle.read()
+                    return stamp, cached[1]
+                return stamp, head + handle.read()
         except FileNotFoundError:
-            return self._missing()
+            return None
         except OSError as err:
-            raise _os_error(err, f"cannot read store {self._path}") from err
+            return _os_error(err, f"cannot read store {self._shown}")
+
+    def _document(self) -> _Document:
+        """The current document, from the cache while the file is unchanged.
+
+        The stamp comes from ``fstat`` of the handle that is read, so it always
+        describes the bytes that are decrypted (the store is replaced by rename).
+        Errors are raised outside ``except`` blocks: an OSError repeats the path.
+        """
+        if not self._swept:
+            self._sweep()
+        read = self._read()
+        if read is None:
+            return self._missing()
+        if isinstance(read, ProviderError):
+            raise read
+        stamp, data = read
+        if isinstance(data, dict):
+            return data
         document = self._open(data).document
         self._cache = (stamp, document)
         return document
@@ -723,34 +892,57 @@ class LocalFileProvider(SecretProvider):
             raise SecretNotFound(name=name, provider=_PROVIDER)
         return entry
 
+    def _sweep(self) -> None:
+        """On first use: remove temporary files that killed writers left, if the lock
+        is free right now (a busy lock means a writer is at work: it sweeps)."""
+        self._swept = True
+        if not _leftover_temp_files(self._path):
+            return
+        with contextlib.suppress(OSError), _exclusive_lock(self._lock_path, wait=False) as held:
+            if held:
+                _remove_temp_files(self._path)
+
     # -- writing -----------------------------------------------------------------------
     def _fresh_snapshot(self) -> _Snapshot | None:
         """Read and decrypt the store bypassing the cache; ``None`` if it is missing."""
+        failure: ProviderError | None = None
         try:
             data = self._path.read_bytes()
         except FileNotFoundError:
             return None
         except OSError as err:
-            raise _os_error(err, f"cannot read store {self._path}") from err
+            failure = _os_error(err, f"cannot read store {self._shown}")
+        if failure is not None:
+            raise failure
         return self._open(data)
 
-    def _persist(self, kdf: _Kdf, key: bytes, document: _Document) -> None:
-        sealed = _seal(kdf, key, _encode_document(document))
+    def _persist(self, kdf: _Kdf, key: _Key, document: _Document) -> None:
+        sealed = _seal_document(kdf, key, document)
+        failure: ProviderError | None = None
         try:
             stat = _atomic_write(self._path, sealed)
         except OSError as err:
-            raise _os_error(err, f"cannot write store {self._path}") from err
+            failure = _os_error(err, f"cannot write store {self._shown}")
+        if failure is not None:
+            raise failure
         self._cache = (_stamp(stat, sealed), document)
 
     @contextlib.contextmanager
     def _locked(self, *, make_dirs: bool) -> Iterator[None]:
+        """Hold the write lock (thread and file). Leftover temporary files of killed
+        writers are removed first: holding the lock proves none is in use."""
         with self._write_lock, contextlib.ExitStack() as stack:
+            failure: ProviderError | None = None
             try:
                 if make_dirs:
                     self._path.parent.mkdir(parents=True, exist_ok=True)
                 stack.enter_context(_exclusive_lock(self._lock_path))
             except OSError as err:
-                raise _os_error(err, f"cannot lock store {self._path}") from err
+                failure = _os_error(err, f"cannot lock store {self._shown}")
+            if failure is not None:
+                raise failure
+            _remove_temp_files(self._path)
+            self._swept = True
             yield
 
     def _mutate(self, change: Callable[[_Document], T]) -> T:
@@ -767,11 +959,13 @@ class LocalFileProvider(SecretProvider):
             self._persist(kdf, key, document)
             return result
 
-    def _key_for_new_store(self, kdf: _Kdf) -> bytes:
+    def _key_for_new_store(self, kdf: _Kdf) -> _Key:
+        failure: ProviderError | None = None
         try:
             return self._key_for(kdf, create_key_file=True)
         except OSError as err:
-            raise _os_error(err, f"cannot create key file {self._key_file}") from err
+            failure = _os_error(err, f"cannot create key file {self._key_file_shown}")
+        raise failure
 
     def initialize(self) -> None:
         """Create an empty store (and the key file when configured and missing).
@@ -781,14 +975,14 @@ class LocalFileProvider(SecretProvider):
         """
         with self._locked(make_dirs=True):
             if self._path.exists():
-                raise Conflict(f"store {self._path} already exists", provider=_PROVIDER)
+                raise Conflict(f"store {self._shown} already exists", provider=_PROVIDER)
             kdf = self._new_kdf()
             self._persist(kdf, self._key_for_new_store(kdf), {})
 
     # -- the provider API ----------------------------------------------------------------
     def get(self, name: str, *, version: str | None = None) -> Secret:
         _check_name(name)
-        entry = self._entry(name)
+        entry = self._entry(name)  # its versions hold their values as SecretValue
         chosen = entry.versions[-1]
         if version is not None:
             matches = [item for item in entry.versions if item.id == version]
@@ -797,7 +991,7 @@ class LocalFileProvider(SecretProvider):
             chosen = matches[0]
         return Secret(
             name=name,
-            value=SecretValue(chosen.value),
+            value=chosen.value,
             version=chosen.id,
             created_at=entry.versions[0].created,
             updated_at=chosen.created,
@@ -828,10 +1022,10 @@ class LocalFileProvider(SecretProvider):
         tags: Mapping[str, str] | None = None,
         expires_at: datetime | None = None,
     ) -> SecretVersion:
+        secret = secret_value(value)
+        del value  # only the masked value stays in this frame (and in the closure below)
         _check_name(name)
-        if not isinstance(value, str):
-            raise TypeError(f"secret value must be str, not {type(value).__name__}")
-        check_value(value, name=name, provider=_PROVIDER)
+        check_value(secret, name=name, provider=_PROVIDER)
         new_metadata = MappingProxyType(string_map(metadata, "metadata"))
         new_tags = MappingProxyType(string_map(tags, "tags"))
         expires = _check_expiry(expires_at, name)
@@ -839,7 +1033,7 @@ class LocalFileProvider(SecretProvider):
         def change(document: _Document) -> SecretVersion:
             entry = document.get(name) or _Entry(next=1, versions=())
             created = datetime.now(timezone.utc)
-            item = _Version(str(entry.next), value, created, expires, new_metadata, new_tags)
+            item = _Version(str(entry.next), secret, created, expires, new_metadata, new_tags)
             document[name] = _Entry(next=entry.next + 1, versions=(*entry.versions, item))
             return _version_info(name, item, current=True)
 
@@ -862,9 +1056,13 @@ class LocalFileProvider(SecretProvider):
             self._document()
             if not exists and not (self._key_file is not None and self._create):
                 self._resolve_material(create_key_file=False)
-        except (ProviderError, ConfigError, OSError) as err:
+        except (ProviderError, ConfigError) as err:
             elapsed = time.perf_counter() - started
             return Health(self.name, HealthStatus.UNAVAILABLE, str(err), elapsed)
+        except OSError as err:
+            elapsed = time.perf_counter() - started
+            detail = f"store {self._shown}: {err.strerror or type(err).__name__}"
+            return Health(self.name, HealthStatus.UNAVAILABLE, detail, elapsed)
         detail = "" if exists else "store does not exist yet; the first write creates it"
         return Health(self.name, HealthStatus.OK, detail, time.perf_counter() - started)
 
@@ -874,7 +1072,8 @@ class LocalFileProvider(SecretProvider):
         self._derived.clear()
 
     def __repr__(self) -> str:
-        return f"<{type(self).__name__} name={self.name!r} path={str(self._path)!r}>"
+        # getattr: also called on a half-built provider (a frame of a failed __init__)
+        return f"<{type(self).__name__} name={self.name!r} path={getattr(self, '_shown', '?')!r}>"
 
 
 def _version_info(name: str, item: _Version, *, current: bool) -> SecretVersion:

@@ -19,7 +19,7 @@ from typing import Any
 from ..errors import ConfigError, SecretNotFound
 from ..references import check_name
 from ..values import SecretValue
-from .base import Capabilities, Secret, SecretProvider, SecretVersion, check_value
+from .base import Capabilities, Secret, SecretProvider, SecretVersion, check_value, secret_value
 
 __all__ = ["MemoryProvider"]
 
@@ -27,7 +27,7 @@ __all__ = ["MemoryProvider"]
 @dataclass(slots=True)
 class _Version:
     id: str
-    value: str
+    value: SecretValue
     created: datetime
     expires: datetime | None
     metadata: dict[str, str] = field(default_factory=dict)
@@ -40,12 +40,12 @@ class MemoryProvider(SecretProvider):
     name = "memory"
     capabilities = Capabilities(write=True, delete=True, list=True, versions=True, metadata=True)
 
-    def __init__(self, initial: Mapping[str, str] | None = None) -> None:
+    def __init__(self, initial: Mapping[str, str | SecretValue] | None = None) -> None:
         self._lock = threading.Lock()
         self._data: dict[str, list[_Version]] = {}
         self.calls: Counter[str] = Counter()
         for key, value in (initial or {}).items():
-            self.set(key, value)
+            self.set(key, value)  # type: ignore[arg-type] # a SecretValue is welcome
         self.calls.clear()
 
     @classmethod
@@ -55,7 +55,7 @@ class MemoryProvider(SecretProvider):
             raise ConfigError("unknown option", key=sorted(unknown)[0])
         secrets = options.get("secrets") or {}
         if not isinstance(secrets, Mapping) or not all(
-            isinstance(v, str) for v in secrets.values()
+            isinstance(v, str | SecretValue) for v in secrets.values()
         ):
             raise ConfigError("must map names to string values", key="secrets")
         return cls({str(k): v for k, v in secrets.items()})
@@ -76,7 +76,7 @@ class MemoryProvider(SecretProvider):
                 chosen = found[0]
             return Secret(
                 name=name,
-                value=SecretValue(chosen.value),
+                value=chosen.value,
                 version=chosen.id,
                 created_at=versions[0].created,
                 updated_at=chosen.created,
@@ -95,16 +95,16 @@ class MemoryProvider(SecretProvider):
         tags: Mapping[str, str] | None = None,
         expires_at: datetime | None = None,
     ) -> SecretVersion:
+        secret = secret_value(value)
+        del value  # only the masked value stays in this frame
         check_name(name, provider=self.name)
-        if not isinstance(value, str):
-            raise TypeError("secret values are str")
-        check_value(value, name=name, provider=self.name)
+        check_value(secret, name=name, provider=self.name)
         with self._lock:
             self.calls["set"] += 1
             versions = self._data.setdefault(name, [])
             version = _Version(
                 id=str(int(versions[-1].id) + 1) if versions else "1",
-                value=value,
+                value=secret,
                 created=datetime.now(timezone.utc),
                 expires=expires_at,
                 metadata=dict(metadata or {}),

@@ -15,6 +15,10 @@
   to the hvac/requests exception (those carry the request, with its body and the
   ``X-Vault-Token`` header). Vault's own error text is quoted only when it holds
   neither the token nor a value being written.
+* **Frames**: tokens, login credentials and values being written are held as
+  :class:`~secretwire.SecretValue` and revealed only in :meth:`VaultProvider._exchange`,
+  whose frame returns normally (with the response or the translated error), so no
+  frame of an error's traceback holds them.
 
 Every HTTP call goes through hvac's adapter (token and namespace headers, URL
 quoting, status -> exception); the session retries idempotent reads (GET, LIST)
@@ -59,7 +63,12 @@ from .base import (
     SecretProvider,
     SecretVersion,
     check_value,
+    env_variable,
+    option_text,
     plain_url,
+    read_secret_file,
+    secret_value,
+    shown,
     string_map,
 )
 
@@ -120,58 +129,62 @@ class _Credential:
     """Where a credential comes from: given directly, an environment variable or a file.
 
     It is read on every login (files such as a Kubernetes projected token are
-    rotated); ``repr`` names the source, never the credential.
+    rotated), into a :class:`SecretValue`; ``repr`` names the source, never the
+    credential (nor a variable name or path that came from a secret).
     """
 
     option: str
-    value: str | None = None
+    value: SecretValue | None = None
     env: str | None = None
     path: Path | None = None
+    #: how messages name the variable or file
+    source: str = ""
 
-    def read(self) -> str:
+    def read(self) -> SecretValue:
         if self.value is not None:
-            text = self.value
+            raw = self.value
         elif self.env is not None:
-            text = os.environ.get(self.env, "")
-            if not text.strip():
-                raise ConfigError(
-                    f"environment variable {self.env} is not set or empty", key=f"{self.option}_env"
-                )
+            raw = SecretValue(os.environ.get(self.env, ""))
         else:
             assert self.path is not None  # noqa: S101 - one source is guaranteed
-            text = self._read_file(self.path)
-        text = text.strip()
-        if not text:
-            raise ConfigError(f"the {self.option} is empty", key=self.option)
-        if self.option != "role_id" and not text.isascii():
-            # Sent in a header or a JSON body; Vault issues ASCII credentials.
-            raise ConfigError(f"the {self.option} has non-ASCII characters", key=self.option)
-        return text
-
-    def _read_file(self, path: Path) -> str:
-        # Errors are raised outside the except blocks: a UnicodeDecodeError holds the
-        # file's bytes, which must not ride along as __context__.
-        try:
-            return path.read_text(encoding="utf-8")
-        except OSError as err:
-            reason = err.strerror or type(err).__name__
-        except UnicodeDecodeError:
-            reason = "not UTF-8 text"
-        raise ConfigError(f"cannot read {path}: {reason}", key=f"{self.option}_file")
+            raw = read_secret_file(
+                self.path, option=f"{self.option}_file", what="file", shown_path=self.source
+            )
+        credential = _clean_credential(self.option, raw)
+        if isinstance(credential, str):
+            if self.env is not None and credential == "is empty":
+                raise ConfigError(
+                    f"environment variable {self.source} is not set or empty",
+                    key=f"{self.option}_env",
+                )
+            raise ConfigError(f"the {self.option} {credential}", key=self.option)
+        return credential
 
     def __repr__(self) -> str:
         if self.value is not None:
             return f"<{self.option}: given>"
         if self.env is not None:
-            return f"<{self.option}: ${self.env}>"
-        return f"<{self.option}: file {self.path}>"
+            return f"<{self.option}: ${self.source}>"
+        return f"<{self.option}: file {self.source}>"
+
+
+def _clean_credential(option: str, raw: SecretValue) -> SecretValue | str:
+    """The credential without surrounding whitespace, or what is wrong with it. Never
+    raises, so the text is on no traceback."""
+    text = raw.reveal().strip()
+    if not text:
+        return "is empty"
+    if option != "role_id" and not text.isascii():
+        # Sent in a header or a JSON body; Vault issues ASCII credentials.
+        return "has non-ASCII characters"
+    return SecretValue(text)
 
 
 def _credential(
     option: str,
-    value: str | None,
-    env: str | None,
-    path: str | os.PathLike[str] | None,
+    value: str | SecretValue | None,
+    env: str | SecretValue | None,
+    path: str | os.PathLike[str] | SecretValue | None,
     *,
     required: bool,
     default_env: str | None = None,
@@ -184,17 +197,21 @@ def _credential(
     if len(given) > 1:
         raise ConfigError(f"give only one of {', '.join(given)}", key=given[1])
     if value is not None:
-        if not isinstance(value, str) or not value:
+        if not isinstance(value, str | SecretValue) or not value:
             raise ConfigError("must be a non-empty string", key=option)
-        return _Credential(option, value=value)
+        return _Credential(option, value=secret_value(value))
     if env is not None:
-        if not isinstance(env, str) or not env:
-            raise ConfigError("must be a non-empty variable name", key=f"{option}_env")
-        return _Credential(option, env=env)
+        # Checked for shape, never echoed: given the credential itself by mistake,
+        # the error must not show it.
+        variable = env_variable(env, f"{option}_env")
+        return _Credential(option, env=variable, source=shown(env))
     if path is not None:
-        return _Credential(option, path=Path(path).expanduser())
+        if isinstance(path, SecretValue):
+            return _Credential(option, path=Path(path.reveal()).expanduser(), source=shown(path))
+        expanded = Path(path).expanduser()
+        return _Credential(option, path=expanded, source=str(expanded))
     if default_env is not None:
-        return _Credential(option, env=default_env)
+        return _Credential(option, env=default_env, source=default_env)
     if required:
         raise ConfigError(
             f"needs one of {option}, {option}_env or {option}_file", key=f"{option}_env"
@@ -202,9 +219,39 @@ def _credential(
     return None
 
 
+PathOption = str | os.PathLike[str] | SecretValue
+#: A credential's sources: (value, variable name, file).
+_Sources = tuple[str | SecretValue | None, str | SecretValue | None, PathOption | None]
+
+
+def _seconds(value: object) -> float:
+    """A TTL from Vault's answer; 0 for anything else (never raises: the answer holds
+    the token)."""
+    if isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value):
+        return max(float(value), 0.0)
+    return 0.0
+
+
+def _mount_path(value: object, option: str) -> tuple[str, str]:
+    """(a non-empty path option without surrounding '/', how messages show it)."""
+    text = _text_or_none(value)
+    if text is None or not text.strip("/"):
+        raise ConfigError(f"{option} must be a non-empty path", key=option)
+    path = text.strip("/")
+    return path, (shown(value) if isinstance(value, SecretValue) else repr(path))
+
+
+def _text_or_none(value: object) -> str | None:
+    return option_text(value) if isinstance(value, str | SecretValue) else None
+
+
+def _path_text(value: PathOption) -> str:
+    return str(Path(value.reveal() if isinstance(value, SecretValue) else value).expanduser())
+
+
 @dataclass(frozen=True, slots=True)
 class _Token:
-    value: str
+    value: SecretValue
     #: ``time.monotonic()`` after which the token should be renewed or replaced.
     refresh_at: float | None
     ttl: float
@@ -336,19 +383,42 @@ def _timed_out(err: BaseException) -> bool:
     return False
 
 
-def _vault_detail(err: Any, sensitive: tuple[str, ...]) -> str:
-    """Vault's error text, unless it quotes a credential or a value being written."""
+def _vault_text(err: Any) -> str:
+    """Vault's error text (to classify the error; shown only through :func:`_shown_detail`)."""
     errors = getattr(err, "errors", None)
     if isinstance(errors, list) and errors:
         text = "; ".join(str(item) for item in errors)
     else:
         text = str(err.args[0]) if getattr(err, "args", None) and err.args[0] else ""
-    text = " ".join(text.split())
+    return " ".join(text.split())
+
+
+def _shown_detail(text: str, sensitive: tuple[str, ...]) -> str:
+    """Vault's error text, unless it quotes a credential, a value being written or an
+    option value that came from a secret."""
     if not text:
         return ""
     if any(secret and secret in text for secret in sensitive):
         return "(Vault's message quoted the request; withheld)"
     return text[:300]
+
+
+#: What a refused login (HTTP 400) means, per auth method; never the credential itself.
+_REFUSED = {
+    "approle": (
+        "the role_id or the secret_id is not valid (or the secret_id expired or reached "
+        "its use limit)"
+    ),
+    "jwt": "the JWT or the role was not accepted",
+    "kubernetes": "the service account token or the role was not accepted",
+    "cert": "the client certificate was not accepted",
+}
+
+
+def _refused(auth: str, detail: str) -> str:
+    if auth == "approle" and "missing secret_id" in detail.lower():
+        return "the role needs a secret_id (give secret_id, secret_id_env or secret_id_file)"
+    return _REFUSED.get(auth, "the credentials were not accepted")
 
 
 def _translate(
@@ -360,12 +430,16 @@ def _translate(
     name: str | None = None,
     version: str | None = None,
     sensitive: tuple[str, ...] = (),
-) -> ProviderError | ConfigError:
-    """The one place where hvac and requests outcomes become secretwire errors.
+    login: str | None = None,
+) -> ProviderError | ConfigError | None:
+    """The one place where hvac and requests outcomes become secretwire errors;
+    ``None`` for an exception that is no backend outcome (a bug).
 
     Callers raise the result outside their ``except`` block: the original
     exceptions hold the request (body and ``X-Vault-Token`` header) and the
     response body, and must be neither ``__cause__`` nor ``__context__``.
+    ``login`` names the auth method when the call was a login: a 400 then means
+    the credentials were refused, said as such.
     """
     from hvac import exceptions as vault  # noqa: PLC0415 - optional extra
     from requests import exceptions as http  # noqa: PLC0415
@@ -373,14 +447,15 @@ def _translate(
     where = f"{action} secret {name!r}" if name is not None else action
     if version is not None:
         where += f" version {version!r}"
-    detail = _vault_detail(err, sensitive) if isinstance(err, vault.VaultError) else ""
+    text = _vault_text(err) if isinstance(err, vault.VaultError) else ""
+    lowered = text.lower()  # classification uses Vault's text; messages only show `detail`
+    detail = _shown_detail(text, sensitive)
     said = f": {detail}" if detail else ""
     kw: dict[str, Any] = {"name": name, "provider": _PROVIDER, "version": version}
     if isinstance(err, vault.InvalidPath):
         # A missing KV entry is a 404 with an empty ``errors`` list. A 404 that says
         # something is Vault's router: no such mount or namespace. That is a
         # configuration problem, never "not found" (a default must not hide it).
-        lowered = detail.lower()
         if "namespace not found" in lowered:
             return ConfigError(
                 f"Vault at {url} has no such namespace: {where}: {detail}", key="namespace"
@@ -394,8 +469,13 @@ def _translate(
         return SecretNotFound(**kw)
     if isinstance(err, vault.Forbidden | vault.Unauthorized):
         return AccessDenied(f"access denied: {where} (Vault: permission denied)", **kw)
+    if isinstance(err, vault.InvalidRequest) and login is not None:
+        vault_says = f" (Vault: {detail})" if detail else ""
+        return AccessDenied(
+            f"Vault at {url} refused the login ({action}): {_refused(login, text)}{vault_says}",
+            provider=_PROVIDER,
+        )
     if isinstance(err, vault.InvalidRequest):
-        lowered = detail.lower()
         if "check-and-set parameter required" in lowered:
             return Conflict(
                 f"conflict: {where}: the mount requires check-and-set writes (set cas: true)",
@@ -411,7 +491,7 @@ def _translate(
     if isinstance(err, vault.RateLimitExceeded):
         return ProviderUnavailable(f"Vault at {url} is rate limiting requests: {where}", **kw)
     if isinstance(err, vault.VaultError):
-        if "too large" in detail.lower():
+        if "too large" in lowered:
             return InvalidSecret(f"value too large for Vault: {where}{said}", **kw)
         status = type(err).__name__
         return ProviderUnavailable(f"Vault at {url} failed ({status}): {where}{said}", **kw)
@@ -429,7 +509,7 @@ def _translate(
         return ProviderUnavailable(
             f"unexpected answer from Vault at {url} ({type(err).__name__}): {where}", **kw
         )
-    raise err  # not a backend outcome: a bug, let it surface unchanged
+    return None  # not a backend outcome: a bug
 
 
 # -- the provider ----------------------------------------------------------------------
@@ -460,41 +540,46 @@ class VaultProvider(SecretProvider):
 
     def __init__(
         self,
-        url: str,
+        url: str | SecretValue,
         *,
-        mount: str = "secret",
+        mount: str | SecretValue = "secret",
         kv_version: int | None = None,
-        namespace: str | None = None,
+        namespace: str | SecretValue | None = None,
         auth: str = "token",
-        auth_mount: str | None = None,
-        token: str | None = None,
-        token_env: str | None = None,
-        token_file: str | os.PathLike[str] | None = None,
-        role_id: str | None = None,
-        role_id_env: str | None = None,
-        role_id_file: str | os.PathLike[str] | None = None,
-        secret_id: str | None = None,
-        secret_id_env: str | None = None,
-        secret_id_file: str | os.PathLike[str] | None = None,
-        role: str | None = None,
-        jwt: str | None = None,
-        jwt_env: str | None = None,
-        jwt_file: str | os.PathLike[str] | None = None,
-        client_cert: str | os.PathLike[str] | None = None,
-        client_key: str | os.PathLike[str] | None = None,
-        ca_cert: str | os.PathLike[str] | None = None,
+        auth_mount: str | SecretValue | None = None,
+        token: str | SecretValue | None = None,
+        token_env: str | SecretValue | None = None,
+        token_file: PathOption | None = None,
+        role_id: str | SecretValue | None = None,
+        role_id_env: str | SecretValue | None = None,
+        role_id_file: PathOption | None = None,
+        secret_id: str | SecretValue | None = None,
+        secret_id_env: str | SecretValue | None = None,
+        secret_id_file: PathOption | None = None,
+        role: str | SecretValue | None = None,
+        jwt: str | SecretValue | None = None,
+        jwt_env: str | SecretValue | None = None,
+        jwt_file: PathOption | None = None,
+        client_cert: PathOption | None = None,
+        client_key: PathOption | None = None,
+        ca_cert: PathOption | None = None,
         timeout: float = 10.0,
         read_retries: int = 2,
         cas: bool = False,
         destroy: bool = False,
         max_request_bytes: int = DEFAULT_MAX_REQUEST_BYTES,
     ) -> None:
-        if not isinstance(url, str) or not re.match(r"^https?://[^/\s]+", url):
-            raise ConfigError("url must be an http:// or https:// address", key="url")
+        # Option values given as SecretValue (from a bootstrap secret) are used, never
+        # shown: messages, the repr and health details use the *_shown forms, and
+        # Vault's own error text is withheld when it quotes one of them.
+        self._hidden = tuple(
+            item
+            for item in (url, mount, namespace, auth_mount, role)
+            if isinstance(item, SecretValue)
+        )
         self._url = str(plain_url(url, "url")).rstrip("/")
-        if not isinstance(mount, str) or not mount.strip("/"):
-            raise ConfigError("mount must be a non-empty path", key="mount")
-        self._mount = mount.strip("/")
+        self._url_shown = shown(url, self._url)
+        self._mount, self._mount_shown = _mount_path(mount, "mount")
         if kv_version not in (None, 1, 2) or isinstance(kv_version, bool):
             raise ConfigError(
                 "kv_version must be 1 or 2 (or omitted to detect it)", key="kv_version"
@@ -502,18 +587,17 @@ class VaultProvider(SecretProvider):
         self._kv_version = kv_version
         if kv_version == 1:
             self._set_capabilities(KV1_CAPABILITIES)
-        if namespace is not None and (not isinstance(namespace, str) or not namespace.strip("/")):
-            raise ConfigError("namespace must be a non-empty string", key="namespace")
-        self._namespace = namespace.strip("/") if namespace else None
+        self._namespace: str | None = None
+        self._namespace_shown = ""
+        if namespace is not None:
+            self._namespace, self._namespace_shown = _mount_path(namespace, "namespace")
         if auth not in _AUTH_METHODS:
             raise ConfigError(f"auth must be one of: {', '.join(_AUTH_METHODS)}", key="auth")
         self._auth = auth
-        if auth_mount is not None and (
-            not isinstance(auth_mount, str) or not auth_mount.strip("/")
-        ):
-            raise ConfigError("auth_mount must be a non-empty path", key="auth_mount")
-        self._auth_mount = (auth_mount or auth).strip("/")
-        self._role = role
+        self._auth_mount, self._auth_mount_shown = _mount_path(auth_mount or auth, "auth_mount")
+        self._role = _text_or_none(role) if role is not None else None
+        if role is not None and not self._role:
+            raise ConfigError("role must be a non-empty string", key="role")
         self._token_source: _Credential | None = None
         self._role_id: _Credential | None = None
         self._secret_id: _Credential | None = None
@@ -530,9 +614,9 @@ class VaultProvider(SecretProvider):
         self._client_cert = (
             None
             if client_cert is None or client_key is None
-            else (str(Path(client_cert).expanduser()), str(Path(client_key).expanduser()))
+            else (_path_text(client_cert), _path_text(client_key))
         )
-        self._ca_cert = None if ca_cert is None else str(Path(ca_cert).expanduser())
+        self._ca_cert = None if ca_cert is None else _path_text(ca_cert)
         if isinstance(timeout, bool) or not isinstance(timeout, int | float) or timeout <= 0:
             raise ConfigError("timeout must be a positive number of seconds", key="timeout")
         self._timeout = float(timeout)
@@ -563,10 +647,10 @@ class VaultProvider(SecretProvider):
     def _check_auth_options(
         self,
         *,
-        token: tuple[str | None, str | None, str | os.PathLike[str] | None],
-        role_id: tuple[str | None, str | None, str | os.PathLike[str] | None],
-        secret_id: tuple[str | None, str | None, str | os.PathLike[str] | None],
-        jwt: tuple[str | None, str | None, str | os.PathLike[str] | None],
+        token: _Sources,
+        role_id: _Sources,
+        secret_id: _Sources,
+        jwt: _Sources,
         client_cert: object,
     ) -> None:
         used = {
@@ -588,8 +672,6 @@ class VaultProvider(SecretProvider):
         )
         if extra:
             raise ConfigError(f"option does not apply to auth {self._auth!r}", key=extra[0])
-        if self._role is not None and (not isinstance(self._role, str) or not self._role):
-            raise ConfigError("role must be a non-empty string", key="role")
         if self._auth == "token":
             self._token_source = _credential(
                 "token", *token, required=True, default_env="VAULT_TOKEN"
@@ -642,11 +724,13 @@ class VaultProvider(SecretProvider):
             if value is None:
                 continue
             if key in strings or key in paths:
-                if not isinstance(value, str) or not value:
+                # A SecretValue is a string filled from a bootstrap secret: used, never shown.
+                if not isinstance(value, str | SecretValue) or not value:
                     raise ConfigError("option must be a non-empty string", key=key)
                 if key in paths:
-                    path = Path(value).expanduser()
-                    kwargs[key] = path if path.is_absolute() else base_dir / path
+                    path = Path(option_text(value)).expanduser()
+                    path = path if path.is_absolute() else base_dir / path
+                    kwargs[key] = SecretValue(str(path)) if isinstance(value, SecretValue) else path
                     continue
             elif key in flags:
                 if not isinstance(value, bool):
@@ -726,41 +810,83 @@ class VaultProvider(SecretProvider):
         method: str,
         path: str,
         *,
-        token: str,
+        token: SecretValue | None,
         action: str,
         name: str | None = None,
         version: str | None = None,
-        sensitive: tuple[str, ...] = (),
-        headers: Mapping[str, str] | None = None,
+        sensitive: tuple[SecretValue, ...] = (),
+        body: SecretValue | None = None,
+        login: str | None = None,
         **kwargs: Any,
     ) -> requests.Response:
         """One HTTP call to ``path`` through hvac's adapter; every failure translated.
 
-        The token travels in this request's headers only: the shared adapter never
+        ``body`` is a JSON request body that holds a value or a credential. The
+        token travels in this request's headers only: the shared adapter never
         holds one, so a renewal or a new login never races with requests in flight.
-        The translated error is raised outside the ``except`` block, so it has
-        neither a ``__cause__`` nor a ``__context__`` holding the request.
         """
-        all_headers = dict(headers or {})
-        if token:
-            all_headers["X-Vault-Token"] = token
+        outcome = self._exchange(
+            client, method, path, token=token, action=action, name=name, version=version,
+            sensitive=sensitive, body=body, login=login, kwargs=kwargs,
+        )  # fmt: skip
+        if not isinstance(outcome, BaseException):
+            return outcome
+        # Raised here, outside any except block and from a frame that holds the token
+        # and the body only as SecretValue: no __context__ holds the request, and no
+        # frame on the traceback shows a credential or a value.
+        raise outcome
+
+    def _exchange(
+        self,
+        client: hvac.Client,
+        method: str,
+        path: str,
+        *,
+        token: SecretValue | None,
+        action: str,
+        name: str | None,
+        version: str | None,
+        sensitive: tuple[SecretValue, ...],
+        body: SecretValue | None,
+        login: str | None,
+        kwargs: dict[str, Any],
+    ) -> requests.Response | ProviderError | ConfigError:
+        """The only frame that holds the token and the body in plain text. It never
+        raises for a failed request: it returns the translated error (and so is on
+        no traceback)."""
+        kwargs = dict(kwargs)  # a copy: the caller's frame must not see the body
+        headers = dict(kwargs.pop("headers", None) or {})
+        if token is not None and token:
+            headers["X-Vault-Token"] = token.reveal()
+        if body is not None:
+            headers.setdefault("Content-Type", "application/json")
+            kwargs["data"] = body.reveal().encode("utf-8")
         try:
             response: requests.Response = client.adapter.request(
-                method, path, headers=all_headers, timeout=self._timeout, **kwargs
+                method, path, headers=headers, timeout=self._timeout, **kwargs
             )
-        except Exception as err:  # noqa: BLE001 - translated; a non-backend error re-raises
+        except Exception as err:  # noqa: BLE001 - translated, or wrapped without its text
+            revealed = tuple(item.reveal() for item in (token, *sensitive, *self._hidden) if item)
             error = _translate(
                 err,
                 action=action,
-                url=self._url,
+                url=self._url_shown,
                 timeout=self._timeout,
                 name=name,
                 version=version,
-                sensitive=(token, *sensitive),
+                sensitive=revealed,
+                login=login,
             )
-        else:
-            return response
-        raise error
+            if error is None:
+                error = ProviderError(
+                    f"Vault at {self._url_shown}: {action} failed unexpectedly "
+                    f"({type(err).__name__})",
+                    name=name,
+                    provider=_PROVIDER,
+                )
+                error.original = err  # for --debug only; it is on no chain
+            return error
+        return response
 
     def _body(
         self, response: requests.Response, *, action: str, name: str | None
@@ -772,7 +898,7 @@ class VaultProvider(SecretProvider):
             body = None
         if not isinstance(body, dict):
             raise ProviderUnavailable(
-                f"unexpected answer from Vault at {self._url} (not a JSON object): {action}",
+                f"unexpected answer from Vault at {self._url_shown} (not a JSON object): {action}",
                 name=name,
                 provider=_PROVIDER,
             )
@@ -809,7 +935,7 @@ class VaultProvider(SecretProvider):
         return client
 
     # -- authentication ----------------------------------------------------------------
-    def _authenticated(self) -> tuple[hvac.Client, str]:
+    def _authenticated(self) -> tuple[hvac.Client, SecretValue]:
         """The client and a valid token: logs in, renews or logs in again as needed."""
         client = self._client_or_build()
         token = self._token
@@ -823,7 +949,7 @@ class VaultProvider(SecretProvider):
                 token = self._token = self._refresh(client, token)
         return client, token.value
 
-    def _token_info(self, client: hvac.Client, value: str) -> _Token:
+    def _token_info(self, client: hvac.Client, value: SecretValue) -> _Token:
         """Learn a given token's TTL with ``GET auth/token/lookup-self``."""
         action = "look up the token"
         try:
@@ -836,12 +962,12 @@ class VaultProvider(SecretProvider):
             logger.debug("vault: token lookup-self denied; token renewal disabled")
             return _Token(value, None, 0.0, renewable=False)
         data = self._body(response, action=action, name=None).get("data") or {}
-        ttl = float(data.get("ttl") or 0)
+        ttl = _seconds(data.get("ttl"))
         renewable = bool(data.get("renewable"))
         return self._lifetime(value, ttl, renewable=renewable)
 
     @staticmethod
-    def _lifetime(value: str, ttl: float, *, renewable: bool) -> _Token:
+    def _lifetime(value: SecretValue, ttl: float, *, renewable: bool) -> _Token:
         refresh_at = time.monotonic() + ttl * _REFRESH_FRACTION if ttl > 0 else None
         return _Token(value, refresh_at, ttl, renewable)
 
@@ -856,7 +982,9 @@ class VaultProvider(SecretProvider):
         """``POST auth/<auth_mount>/login`` with the method's credentials."""
         from hvac import utils  # noqa: PLC0415 - optional extra
 
-        params: dict[str, str] = {}
+        # Credentials stay SecretValue; the JSON body is built in one expression, so
+        # no frame here holds them in plain text.
+        params: dict[str, SecretValue] = {}
         if self._auth == "approle":
             assert self._role_id is not None  # noqa: S101
             params["role_id"] = self._role_id.read()
@@ -864,28 +992,26 @@ class VaultProvider(SecretProvider):
                 params["secret_id"] = self._secret_id.read()
         elif self._auth == "cert":
             if self._role is not None:
-                params["name"] = self._role
+                params["name"] = SecretValue(self._role)
         else:
             assert self._jwt is not None  # noqa: S101
             assert self._role is not None  # noqa: S101
-            params["role"] = self._role
+            params["role"] = SecretValue(self._role)
             params["jwt"] = self._jwt.read()
+        body = SecretValue(json.dumps({key: item.reveal() for key, item in params.items()}))
         path = utils.format_url("/v1/auth/{mount}/login", mount=self._auth_mount)
-        action = f"log in with auth method {self._auth!r} at auth/{self._auth_mount}"
-        try:
-            response = self._send(
-                client, "POST", path, token="", action=action, json=params,
-                sensitive=tuple(params.values()),
-            )  # fmt: skip
-        except InvalidSecret as err:  # a 400 from a login: the credentials were refused
-            raise AccessDenied(f"{action} failed: {err}", provider=_PROVIDER) from None
+        action = f"log in with auth method {self._auth!r} at auth mount {self._auth_mount_shown}"
+        response = self._send(
+            client, "POST", path, token=None, action=action, body=body,
+            sensitive=tuple(params.values()), login=self._auth,
+        )  # fmt: skip
         auth = self._body(response, action=action, name=None).get("auth") or {}
         value = auth.get("client_token")
         if not isinstance(value, str) or not value:
             raise ProviderUnavailable(f"{action}: no token in the answer", provider=_PROVIDER)
-        ttl = float(auth.get("lease_duration") or 0)
+        ttl = _seconds(auth.get("lease_duration"))
         logger.debug("vault: logged in with %s (token ttl %.0f s)", self._auth, ttl)
-        return self._lifetime(value, ttl, renewable=bool(auth.get("renewable")))
+        return self._lifetime(SecretValue(value), ttl, renewable=bool(auth.get("renewable")))
 
     def _refresh(self, client: hvac.Client, token: _Token) -> _Token:
         """Renew with ``POST auth/token/renew-self``; log in again when that cannot
@@ -901,7 +1027,7 @@ class VaultProvider(SecretProvider):
                 logger.debug("vault: token renewal refused (%s)", type(err).__name__)
             else:
                 auth = self._body(response, action=action, name=None).get("auth") or {}
-                ttl = float(auth.get("lease_duration") or 0)
+                ttl = _seconds(auth.get("lease_duration"))
                 if self._auth == "token" or ttl >= token.ttl / 3:
                     logger.debug("vault: token renewed (ttl %.0f s)", ttl)
                     return self._lifetime(token.value, ttl, renewable=True)
@@ -912,28 +1038,41 @@ class VaultProvider(SecretProvider):
         return self._login(client)
 
     # -- KV version ----------------------------------------------------------------------
-    def _detect_kv_version(self) -> None:
-        """``GET sys/internal/ui/mounts/<mount>``: the engine type and options.version."""
+    def _mount_version(self) -> int:
+        """``GET sys/internal/ui/mounts/<mount>``: the KV version of the mount.
+
+        Vault answers 403 for a mount that does not exist, and for one the token
+        may use nothing under (even a root token gets 403 for a missing mount):
+        both are reported as such. Another engine than kv is a :class:`ConfigError`.
+        """
         from hvac import utils  # noqa: PLC0415 - optional extra
 
         path = utils.format_url("sys/internal/ui/mounts/{mount}", mount=self._mount)
-        action = f"read the mount information of {self._mount!r} (or set kv_version)"
+        action = f"read the mount information of {self._mount_shown} (or set kv_version)"
         self._authenticated()  # a refused login is reported as itself, not as a mount problem
+        denied = False
         try:
             body = self._json("GET", path, action=action)
         except AccessDenied:
+            denied = True
+        if denied:  # raised outside the except block: no __context__
             raise AccessDenied(
-                f"access denied: {action}: no such mount, or the token has no access to it",
+                f"access denied: {action}: Vault at {self._url_shown} has no mount "
+                f"{self._mount_shown}, or the token may use nothing under it",
                 provider=_PROVIDER,
-            ) from None
+            )
         data = body.get("data") or {}
         engine = data.get("type")
         if engine not in ("kv", "generic"):
             raise ConfigError(
-                f"mount {self._mount!r} is a {engine!r} secrets engine, not kv", key="mount"
+                f"mount {self._mount_shown} is a {str(engine)[:40]!r} secrets engine, not kv",
+                key="mount",
             )
         options = data.get("options") or {}
-        version = 2 if str(options.get("version", "1")) == "2" else 1
+        return 2 if str(options.get("version", "1")) == "2" else 1
+
+    def _detect_kv_version(self) -> None:
+        version = self._mount_version()
         self._kv_version = version
         if version == 1:
             self._set_capabilities(KV1_CAPABILITIES)
@@ -1022,7 +1161,7 @@ class VaultProvider(SecretProvider):
         _check_name(name)
         if not self._v2():
             raise UnsupportedOperation(
-                f"provider 'vault': mount {self._mount!r} is KV v1, which keeps no versions"
+                f"provider 'vault': mount {self._mount_shown} is KV v1, which keeps no versions"
             )
         meta = self._metadata(name)
         if meta is None:
@@ -1072,10 +1211,10 @@ class VaultProvider(SecretProvider):
         ``cas=N`` writes only if the current version is ``N`` (``0``: only if the
         secret does not exist); a lost race raises :class:`Conflict`.
         """
+        secret = secret_value(value)
+        del value  # only the masked value stays in this frame
         _check_name(name)
-        if not isinstance(value, str):
-            raise TypeError(f"secret value must be str, not {type(value).__name__}")
-        check_value(value, name=name, provider=_PROVIDER)
+        check_value(secret, name=name, provider=_PROVIDER)
         custom = string_map(metadata, "metadata")
         if string_map(tags, "tags"):
             raise UnsupportedOperation(
@@ -1095,20 +1234,19 @@ class VaultProvider(SecretProvider):
         v2 = self._v2()
         if not v2 and (custom or cas is not None):
             raise UnsupportedOperation(
-                f"provider 'vault': mount {self._mount!r} is KV v1 "
+                f"provider 'vault': mount {self._mount_shown} is KV v1 "
                 f"({'no metadata' if custom else 'no check-and-set'})",
                 name=name,
                 provider=_PROVIDER,
             )
-        body = self._encode(name, value, cas=self._cas_for(name, cas) if v2 else None, v2=v2)
+        body = self._encode(name, secret, cas=self._cas_for(name, cas) if v2 else None, v2=v2)
         response = self._raw(
             "POST",
             self._path("data", name),
             action="write",
             name=name,
-            sensitive=(value,),
-            data=body,
-            headers={"Content-Type": "application/json"},
+            sensitive=(secret,),
+            body=body,
         )
         if not v2:
             return SecretVersion(name=name, version="", current=True)
@@ -1138,12 +1276,10 @@ class VaultProvider(SecretProvider):
         meta = self._metadata(name)
         return 0 if meta is None else int(meta.get("current_version") or 0)
 
-    def _encode(self, name: str, value: str, *, cas: int | None, v2: bool) -> bytes:
-        """The request body, UTF-8 JSON (not ``\\u``-escaped), checked against the limits."""
-        try:
-            size = len(value.encode("utf-8"))
-        except UnicodeEncodeError:
-            size = -1  # raised below, outside the handler: the UnicodeEncodeError holds the value
+    def _encode(self, name: str, value: SecretValue, *, cas: int | None, v2: bool) -> SecretValue:
+        """The request body, JSON (UTF-8 on the wire, not ``\\u``-escaped), checked
+        against the limits. The value and the body stay SecretValue in this frame."""
+        size = _utf8_size(value)
         if size < 0:
             raise InvalidSecret(
                 "secret value is not valid Unicode (lone surrogate)", name=name, provider=_PROVIDER
@@ -1154,13 +1290,20 @@ class VaultProvider(SecretProvider):
                 name=name,
                 provider=_PROVIDER,
             )
-        payload: dict[str, Any] = {"value": value}
-        if v2:
-            payload = {"data": payload, "options": {} if cas is None else {"cas": cas}}
-        body = json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
-        if len(body) > self._max_request_bytes:
+        options: dict[str, Any] = {} if cas is None else {"cas": cas}
+        body = SecretValue(
+            json.dumps(
+                {"data": {"value": value.reveal()}, "options": options}
+                if v2
+                else {"value": value.reveal()},
+                ensure_ascii=False,
+                separators=(",", ":"),
+            )
+        )
+        body_size = _utf8_size(body)
+        if body_size > self._max_request_bytes:
             raise InvalidSecret(
-                f"secret value is {len(body)} bytes once JSON-encoded; Vault accepts requests "
+                f"secret value is {body_size} bytes once JSON-encoded; Vault accepts requests "
                 f"of at most {self._max_request_bytes}",
                 name=name,
                 provider=_PROVIDER,
@@ -1200,6 +1343,7 @@ class VaultProvider(SecretProvider):
             return Health(self.name, status, detail, time.perf_counter() - started)
 
         client = self._client_or_build()
+        failure: ProviderError | ConfigError | None = None
         try:
             response = client.adapter.session.get(
                 f"{self._url}/v1/sys/health",
@@ -1211,15 +1355,19 @@ class VaultProvider(SecretProvider):
             )
             state = response.json() if response.content else {}
         except Exception as err:  # noqa: BLE001 - translated
-            error = _translate(err, action="health check", url=self._url, timeout=self._timeout)
-            return result(HealthStatus.UNAVAILABLE, str(error))
+            failure = _translate(
+                err, action="health check", url=self._url_shown, timeout=self._timeout
+            )
+            detail = str(failure) if failure is not None else type(err).__name__
+            return result(HealthStatus.UNAVAILABLE, detail)
+        url = self._url_shown
         code = response.status_code
         if code == 503 or (isinstance(state, dict) and state.get("sealed")):
-            return result(HealthStatus.SEALED, f"Vault at {self._url} is sealed")
+            return result(HealthStatus.SEALED, f"Vault at {url} is sealed")
         if code == 501:
-            return result(HealthStatus.UNAVAILABLE, f"Vault at {self._url} is not initialized")
+            return result(HealthStatus.UNAVAILABLE, f"Vault at {url} is not initialized")
         if code != 200:
-            return result(HealthStatus.UNAVAILABLE, f"Vault at {self._url} answered HTTP {code}")
+            return result(HealthStatus.UNAVAILABLE, f"Vault at {url} answered HTTP {code}")
         try:
             self._raw("GET", "auth/token/lookup-self", action="look up the token")
         except ConfigError as err:
@@ -1232,7 +1380,20 @@ class VaultProvider(SecretProvider):
             return result(HealthStatus.UNAUTHENTICATED, str(err))
         except ProviderError as err:
             return result(HealthStatus.UNAVAILABLE, str(err))
-        return result(HealthStatus.OK, f"{self._auth} auth, mount {self._mount!r}")
+        # The token is good: now the mount. A missing mount, or another engine, means
+        # nothing can be read: never "ok".
+        try:
+            version = self._mount_version()
+        except (ProviderError, ConfigError) as err:
+            return result(HealthStatus.UNAVAILABLE, str(err))
+        if self._kv_version is not None and version != self._kv_version:
+            return result(
+                HealthStatus.UNAVAILABLE,
+                f"mount {self._mount_shown} is KV v{version}, but kv_version is {self._kv_version}",
+            )
+        return result(
+            HealthStatus.OK, f"{self._auth} auth, KV v{version} mount {self._mount_shown}"
+        )
 
     def close(self) -> None:
         """Close the HTTP session and forget the token (the next call logs in again)."""
@@ -1242,11 +1403,23 @@ class VaultProvider(SecretProvider):
             client.adapter.close()
 
     def __repr__(self) -> str:
-        namespace = f" namespace={self._namespace!r}" if self._namespace else ""
+        # getattr: also called on a half-built provider (a frame of a failed __init__)
+        namespace = getattr(self, "_namespace_shown", "")
         return (
-            f"<{type(self).__name__} name={self.name!r} url={self._url!r} "
-            f"mount={self._mount!r}{namespace} auth={self._auth!r}>"
+            f"<{type(self).__name__} name={self.name!r} url={getattr(self, '_url_shown', '?')!r} "
+            f"mount={getattr(self, '_mount_shown', '?')}"
+            f"{f' namespace={namespace}' if namespace else ''} "
+            f"auth={getattr(self, '_auth', '?')!r}>"
         )
+
+
+def _utf8_size(value: SecretValue) -> int:
+    """The UTF-8 size of ``value``; -1 if it holds a lone surrogate (the
+    UnicodeEncodeError, which quotes the value, ends in this frame)."""
+    try:
+        return len(value.reveal().encode("utf-8"))
+    except UnicodeEncodeError:
+        return -1
 
 
 def _is_past(text: object) -> bool:

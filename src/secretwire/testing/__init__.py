@@ -15,7 +15,14 @@ Subclass :class:`ProviderContract` in a pytest module and supply a provider::
 Read-only providers override :meth:`ProviderContract.seed` to place a value in
 the backend by other means. A case the backend (or its emulator) cannot support
 is listed in ``unsupported`` with the reason, and is skipped with that reason.
-Requires pytest.
+
+The ``test_no_leak_*`` cases provoke every error path (a missing name, version or
+field, refused writes, a missing delete, access denied; directly and through a
+:class:`~secretwire.SecretManager`) with :data:`CANARY` as the value, and render
+each error the way error trackers do (message, chain, and every frame's local
+variables: :func:`assert_no_leak`). Override the ``credentials`` fixture to return
+the provider's credentials (a token, a secret access key, the store key as text),
+so those cases look for them too. Requires pytest.
 """
 
 from __future__ import annotations
@@ -24,6 +31,7 @@ import json
 import pickle
 import threading
 import uuid
+from collections.abc import Sequence
 from typing import ClassVar
 
 import pytest
@@ -36,6 +44,7 @@ from ..errors import (
     SecretNotFound,
     UnsupportedOperation,
 )
+from ..manager import SecretManager
 from ..providers.base import Health, Secret, SecretProvider
 from ..references import MAX_NAME_LENGTH, Reference, parse_reference
 from ..values import SecretValue
@@ -79,6 +88,13 @@ class ProviderContract:
         secrets (a Vault token without the policy, an IAM principal with a deny).
         Override it where the backend can express that; ``None`` skips the case."""
         return None
+
+    @pytest.fixture
+    def credentials(self) -> Sequence[str]:
+        """Credentials of ``provider`` and ``restricted_provider`` (a token, a secret
+        access key, the store key as text) that no error may show. Override it; the
+        ``test_no_leak_*`` cases look for each of them next to the canary."""
+        return ()
 
     # -- hooks -----------------------------------------------------------------
     def seed(self, provider: SecretProvider, name: str, value: str) -> None:
@@ -172,7 +188,9 @@ class ProviderContract:
         with pytest.raises(SecretNotFound):
             provider.get(f"{ns}/too-large")
 
-    def test_errors_never_contain_the_value(self, provider: SecretProvider, ns: str) -> None:
+    def test_errors_never_contain_the_value(
+        self, provider: SecretProvider, ns: str, credentials: Sequence[str]
+    ) -> None:
         self.seed(provider, f"{ns}/canary-err", CANARY)
         secret = provider.get(f"{ns}/canary-err")
         errors: list[ProviderError] = []
@@ -190,6 +208,138 @@ class ProviderContract:
             assert CANARY not in str(error)
             assert CANARY not in repr(error)
             assert CANARY not in repr(error.args)
+            assert_no_leak(error, CANARY, *credentials)
+
+    # -- no value or credential on any error path (messages, chains, frame locals) --
+    def _seed_canary(self, provider: SecretProvider, name: str) -> None:
+        """Seed the canary and read it once, so the backend, the provider's own state
+        (a decrypted document, a cached token) and the frames around it hold it."""
+        self.seed(provider, name, CANARY)
+        assert provider.get(name).reveal() == CANARY
+
+    def test_no_leak_get_missing_name(
+        self, provider: SecretProvider, ns: str, credentials: Sequence[str]
+    ) -> None:
+        self._seed_canary(provider, f"{ns}/held")
+        with pytest.raises(SecretNotFound) as info:
+            provider.get(f"{ns}/not-there")
+        assert_no_leak(info.value, CANARY, *credentials)
+
+    def test_no_leak_get_missing_version(
+        self, provider: SecretProvider, ns: str, credentials: Sequence[str]
+    ) -> None:
+        name = f"{ns}/held-versions"
+        self._seed_canary(provider, name)
+        if provider.capabilities.write and provider.capabilities.versions:
+            provider.set(name, CANARY + "-second")
+        with pytest.raises(ProviderError) as info:
+            provider.get(name, version="999999")
+        assert_no_leak(info.value, CANARY, *credentials)
+
+    def test_no_leak_missing_field(
+        self, provider: SecretProvider, ns: str, credentials: Sequence[str]
+    ) -> None:
+        self.seed(provider, f"{ns}/held-json", json.dumps({"password": CANARY}))
+        secret = provider.get(f"{ns}/held-json")
+        with pytest.raises(FieldNotFound) as info:
+            secret.field("user")
+        assert_no_leak(info.value, CANARY, *credentials)
+
+    def test_no_leak_failed_set_invalid_name(
+        self, provider: SecretProvider, credentials: Sequence[str]
+    ) -> None:
+        self._require(provider, "write")
+        with pytest.raises(InvalidSecret) as info:
+            provider.set("", CANARY)
+        assert_no_leak(info.value, CANARY, *credentials)
+
+    def test_no_leak_failed_set_too_large(
+        self, provider: SecretProvider, ns: str, credentials: Sequence[str]
+    ) -> None:
+        limit = provider.capabilities.max_value_bytes
+        if limit is None:
+            pytest.skip(f"provider {provider.name!r} declares no value size limit")
+        self._require(provider, "write")
+        value = CANARY * (limit // len(CANARY.encode()) + 1)
+        with pytest.raises(InvalidSecret) as info:
+            provider.set(f"{ns}/too-large-canary", value)
+        del value
+        assert_no_leak(info.value, CANARY, *credentials)
+
+    def test_no_leak_failed_set_access_denied(
+        self,
+        provider: SecretProvider,
+        restricted_provider: SecretProvider | None,
+        ns: str,
+        credentials: Sequence[str],
+    ) -> None:
+        if restricted_provider is None:
+            pytest.skip("no restricted credentials for this backend (restricted_provider)")
+        self._require(provider, "write")
+        with pytest.raises(AccessDenied) as info:
+            restricted_provider.set(f"{ns}/guarded-write", CANARY)
+        assert_no_leak(info.value, CANARY, *credentials)
+
+    def test_no_leak_delete_missing(
+        self, provider: SecretProvider, ns: str, credentials: Sequence[str]
+    ) -> None:
+        self._require(provider, "delete")
+        self._seed_canary(provider, f"{ns}/held")
+        with pytest.raises(SecretNotFound) as info:
+            provider.delete(f"{ns}/not-there")
+        assert_no_leak(info.value, CANARY, *credentials)
+
+    def test_no_leak_access_denied(
+        self,
+        provider: SecretProvider,
+        restricted_provider: SecretProvider | None,
+        ns: str,
+        credentials: Sequence[str],
+    ) -> None:
+        if restricted_provider is None:
+            pytest.skip("no restricted credentials for this backend (restricted_provider)")
+        self._seed_canary(provider, f"{ns}/guarded")
+        with pytest.raises(AccessDenied) as info:
+            restricted_provider.get(f"{ns}/guarded")
+        assert_no_leak(info.value, CANARY, *credentials)
+
+    def test_no_leak_through_the_manager(
+        self,
+        provider: SecretProvider,
+        restricted_provider: SecretProvider | None,
+        ns: str,
+        credentials: Sequence[str],
+    ) -> None:
+        """The same paths through the pipeline (cache, stage), which holds values too."""
+        manager = SecretManager(provider)
+        self.seed(provider, f"{ns}/held", CANARY)
+        assert manager.get(f"{ns}/held").reveal() == CANARY  # now in the cache as well
+        errors: list[BaseException] = []
+        with pytest.raises(SecretNotFound) as missing:
+            manager.get(f"{ns}/not-there")
+        errors.append(missing.value)
+        if provider.capabilities.write:
+            for value in (CANARY, SecretValue(CANARY)):
+                with pytest.raises(InvalidSecret) as refused:
+                    manager.set("", value)
+                errors.append(refused.value)
+            if provider.capabilities.max_value_bytes is not None:
+                large = CANARY * (provider.capabilities.max_value_bytes // len(CANARY) + 1)
+                with pytest.raises(InvalidSecret) as too_large:
+                    manager.set(f"{ns}/too-large-canary", large)
+                del large
+                errors.append(too_large.value)
+        if restricted_provider is not None:
+            restricted = SecretManager(restricted_provider)
+            with pytest.raises(AccessDenied) as denied:
+                restricted.get(f"{ns}/held")
+            errors.append(denied.value)
+            if provider.capabilities.write:
+                with pytest.raises(AccessDenied) as denied_write:
+                    restricted.set(f"{ns}/guarded-write", CANARY)
+                errors.append(denied_write.value)
+        for error in errors:
+            assert_no_leak(error, CANARY, *credentials)
 
     def test_health_is_reported(self, provider: SecretProvider) -> None:
         health = provider.health()
