@@ -29,7 +29,7 @@ from .errors import (
 )
 from .providers.base import Secret
 from .references import Reference, Template, contains_reference, parse
-from .values import MASK
+from .values import MASK, SecretValue
 
 __all__ = [
     "MAX_DEPTH",
@@ -165,7 +165,9 @@ class Resolver:
             )
         )
         run.fetched = self._source.get_many(keys) if keys else {}
-        rendered: dict[TreePath, str] = {}
+        # Rendered texts hold values: kept masked, so that no frame on the way of
+        # the ResolutionError below holds one in clear.
+        rendered: dict[TreePath, SecretValue] = {}
         for site in sites:
             text = _render(site, run)
             if text is not None:
@@ -208,8 +210,9 @@ def _check_depth(path: TreePath, source: str | None) -> None:
         )
 
 
-def _render(site: _Site, run: _Run) -> str | None:
-    """The site's text with references substituted, or None after recording failures."""
+def _render(site: _Site, run: _Run) -> SecretValue | None:
+    """The site's text with references substituted (masked: it holds values), or
+    None after recording failures."""
     location = format_location(site.path)
     if site.template is None:
         err = site.syntax_error
@@ -239,7 +242,7 @@ def _render(site: _Site, run: _Run) -> str | None:
             )
         return value if run.reveal else MASK
 
-    text = site.template.render(lookup)
+    text = SecretValue(site.template.render(lookup))
     return text if ok else None
 
 
@@ -273,9 +276,10 @@ def _snippet(text: str, position: int, width: int = 40) -> str:
     return text[start : start + width] + ("..." if len(text) > start + width else "")
 
 
-def _rebuild(node: Any, path: TreePath, rendered: Mapping[TreePath, str]) -> Any:
+def _rebuild(node: Any, path: TreePath, rendered: Mapping[TreePath, SecretValue]) -> Any:
     if isinstance(node, str):
-        return rendered.get(path, node)
+        text = rendered.get(path)
+        return node if text is None else text.reveal()
     if isinstance(node, Mapping):
         return {key: _rebuild(value, (*path, key), rendered) for key, value in node.items()}
     if isinstance(node, list):
