@@ -44,7 +44,6 @@ from typing import TYPE_CHECKING, Any
 from secretwire import (
     MASK,
     ConfigError,
-    FieldNotFound,
     InvalidSecret,
     ProviderError,
     Reference,
@@ -288,9 +287,10 @@ def _value_of(ref: Reference, outcome: Secret | ProviderError, default: Any) -> 
 
 
 def _reason(err: ProviderError) -> str:
-    """A short, value-free reason, as secretwire's own resolver words it (and, for
-    the adapter's own type check, what it found)."""
-    return str(err) if isinstance(err, FieldNotFound | InvalidSecret) else err.kind
+    """A value-free reason, as secretwire's own resolver words it (the provider's
+    message, e.g. which endpoint refused the connection; for the adapter's own type
+    check, what it found)."""
+    return err.reason
 
 
 def _check_type(node: Any, raw: str | None, value: Any, ref: Reference) -> None:
