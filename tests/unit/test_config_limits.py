@@ -6,6 +6,9 @@ typed error, or counts the work done."""
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -268,3 +271,23 @@ def test_surrogate_pairs_in_json_and_big_escapes_in_yaml_are_text(tmp_path: Path
     assert load_config(write(tmp_path, "a.json", '{"k": "\\ud83d\\udd11"}')).data == {"k": key}
     assert load_config(write(tmp_path, "a.yaml", 'k: "\\U0001F511"\n')).data == {"k": key}
     assert json.loads(json.dumps(key)) == key
+
+
+def test_check_prints_an_undecodable_file_name_escaped(project: Path) -> None:
+    """On a strict UTF-8 stdout, a file name that is not text is shown escaped."""
+    name = os.fsdecode(b"ok\xff.yaml")
+    (project / name).write_text("a: ${secret:x:-d}\n")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SECRETWIRE_")}
+    env["PYTHONIOENCODING"] = "utf-8"  # errors=strict, as under a UTF-8 locale
+    result = subprocess.run(
+        [sys.executable, "-m", "secretwire", "check", name],
+        cwd=project,
+        env=env,
+        capture_output=True,
+        check=False,
+    )
+    assert result.stderr == b""
+    assert result.stdout == (
+        b"ok: 1 reference(s) resolvable in ok\\udcff.yaml (1 by their default: "
+        b"the secret does not exist)\n"
+    )
