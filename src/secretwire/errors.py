@@ -163,6 +163,21 @@ class ProviderError(SecretwireError):
         self.version = version
         super().__init__(message or self._default_message())
 
+    @property
+    def reason(self) -> str:
+        """What went wrong, for a line that already names the reference; never a value.
+
+        With the default message (``not found: secret 'x' in provider 'y'``) that is
+        the kind (``not found``). A message the provider wrote is kept whole, after
+        the kind (``unavailable: cannot connect to Vault at http://127.0.0.1:8200
+        (connection refused): ...``), on one line. Provider messages never hold a
+        value.
+        """
+        message = " ".join(self.message.split())
+        if self.message == self._default_message():
+            return self.kind
+        return message if message.startswith(self.kind) else f"{self.kind}: {message}"
+
     def _default_message(self) -> str:
         message = self.kind
         if self.name is not None:
@@ -199,6 +214,11 @@ class FieldNotFound(SecretNotFound):
 
     def _default_message(self) -> str:
         return f"field not found: field {self.field!r} of secret {self.name!r}"
+
+    @property
+    def reason(self) -> str:
+        # The default message names the field, which the reference may not show.
+        return " ".join(self.message.split())
 
 
 class AccessDenied(ProviderError, PermissionError):
@@ -340,9 +360,10 @@ class ResolutionError(SecretwireError):
 
 
 def reason_of(error: BaseException) -> str:
-    """A short, value-free reason for ``error`` (``not found``, ``access denied``...)."""
+    """A value-free reason for ``error``, for a line that already names the reference
+    (see :attr:`ProviderError.reason`)."""
     if isinstance(error, ProviderError):
-        return error.kind if not isinstance(error, FieldNotFound) else str(error)
+        return error.reason
     if isinstance(error, SecretwireError):
         return str(error)
     return type(error).__name__

@@ -4,15 +4,22 @@ The resolver walks dicts, lists, tuples and strings; collects the distinct
 ``(name, version)`` pairs the references need; fetches each pair once (the
 manager fetches uncached pairs concurrently, bounded); and substitutes. The input
 is never mutated, and a substituted value is never parsed again.
+
+Every site is keyed by its path of the tree's own key objects, so the mapping
+keys ``1`` and ``"1"`` (or ``True`` and ``"True"``) are two sites, never one.
+Trees nested deeper than :data:`MAX_DEPTH` containers (or that contain
+themselves) are refused with a :class:`ConfigError`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any, Protocol
 
 from .errors import (
+    ConfigError,
     ProviderError,
     ReferenceSyntaxError,
     ResolutionError,
@@ -22,11 +29,29 @@ from .errors import (
 )
 from .providers.base import Secret
 from .references import Reference, Template, contains_reference, parse
-from .values import MASK
+from .values import MASK, SecretValue
 
-__all__ = ["Provenance", "Resolution", "Resolver", "SecretSource", "format_location"]
+__all__ = [
+    "MAX_DEPTH",
+    "Provenance",
+    "Resolution",
+    "Resolver",
+    "SecretSource",
+    "format_location",
+]
 
 Key = tuple[str, str | None]
+
+#: How deeply mappings and lists may nest (the root container is level 1). Deeper
+#: trees, and trees that contain themselves, are refused with a :class:`ConfigError`;
+#: :func:`secretwire.load_config` enforces the same limit on files.
+MAX_DEPTH = 100
+
+#: A site's place in the tree: the mapping keys (the tree's own key objects, never
+#: their text) and list indexes that lead to it. A path names one node: at each
+#: step the container is either a mapping or a list, so a mapping key ``0`` and a
+#: list index ``0`` never meet at the same step.
+TreePath = tuple[Any, ...]
 
 
 class SecretSource(Protocol):
@@ -52,14 +77,23 @@ class Resolution:
     provenance: tuple[Provenance, ...]
 
 
-def format_location(path: Sequence[str | int]) -> str:
-    """``("database", "url")`` → ``database.url``; ``("hosts", 0)`` → ``hosts[0]``."""
-    out = []
+def format_location(path: Sequence[Any]) -> str:
+    """``("database", "url")`` → ``database.url``; ``("hosts", 0)`` → ``hosts[0]``.
+
+    A key that is not a string shows in brackets (``ports[8080]``, ``flags[True]``,
+    ``[None]``, ``rates[1.5]``, ``days[2024-01-01]``) and a string key that is not a
+    plain word in quoted brackets (``['1.5']``), so keys that print alike (``1`` and
+    ``"1"``, ``True`` and ``"True"``) get different locations.
+    """
+    out: list[str] = []
     for part in path:
-        if isinstance(part, int):
-            out.append(f"[{part}]")
-        elif part.isidentifier() or (part and all(c.isalnum() or c in "_-" for c in part)):
-            out.append(f".{part}" if out else part)
+        if isinstance(part, str):
+            if part.isidentifier() or (part and all(c.isalnum() or c in "_-" for c in part)):
+                out.append(f".{part}" if out else part)
+            else:
+                out.append(f"[{part!r}]")
+        elif isinstance(part, date):
+            out.append(f"[{part.isoformat()}]")
         else:
             out.append(f"[{part!r}]")
     return "".join(out)
@@ -69,7 +103,7 @@ def format_location(path: Sequence[str | int]) -> str:
 class _Site:
     """A string in the tree that holds references (or a malformed one)."""
 
-    path: tuple[str | int, ...]
+    path: TreePath
     text: str
     template: Template | None
     syntax_error: ReferenceSyntaxError | None = None
@@ -94,8 +128,9 @@ class _Run:
 class Resolver:
     """Resolves references in configuration trees through a :class:`SecretSource`.
 
-    ``lines`` may map a location (``database.url``) to the line it came from, and
-    ``source`` names the file; both only decorate error messages.
+    ``lines`` may map a location (``database.url``, as :func:`format_location`
+    writes it) to the line it came from, and ``source`` names the file; both only
+    decorate error messages.
     """
 
     def __init__(self, source: SecretSource) -> None:
@@ -123,14 +158,16 @@ class Resolver:
         (so missing ones are reported) but replaced by :data:`MASK`."""
         run = _Run(source, lines or {}, reveal)
         sites: list[_Site] = []
-        _collect(tree, (), sites)
+        _collect(tree, (), sites, source)
         keys = list(
             dict.fromkeys(
                 ref.key for site in sites if site.template for ref in site.template.references
             )
         )
         run.fetched = self._source.get_many(keys) if keys else {}
-        rendered: dict[tuple[str | int, ...], str] = {}
+        # Rendered texts hold values: kept masked, so that no frame on the way of
+        # the ResolutionError below holds one in clear.
+        rendered: dict[TreePath, SecretValue] = {}
         for site in sites:
             text = _render(site, run)
             if text is not None:
@@ -140,7 +177,7 @@ class Resolver:
         return Resolution(_rebuild(tree, (), rendered), tuple(run.provenance))
 
 
-def _collect(node: Any, path: tuple[str | int, ...], sites: list[_Site]) -> None:
+def _collect(node: Any, path: TreePath, sites: list[_Site], source: str | None) -> None:
     """Find, in tree order, every string that holds a reference."""
     if isinstance(node, str):
         if not contains_reference(node):
@@ -154,15 +191,28 @@ def _collect(node: Any, path: tuple[str | int, ...], sites: list[_Site]) -> None
         if not (template.is_literal and template.parts == (node,)):
             sites.append(_Site(path, node, template))
     elif isinstance(node, Mapping):
+        _check_depth(path, source)
         for key, value in node.items():
-            _collect(value, (*path, str(key)), sites)
+            _collect(value, (*path, key), sites, source)
     elif isinstance(node, list | tuple):
+        _check_depth(path, source)
         for index, value in enumerate(node):
-            _collect(value, (*path, index), sites)
+            _collect(value, (*path, index), sites, source)
 
 
-def _render(site: _Site, run: _Run) -> str | None:
-    """The site's text with references substituted, or None after recording failures."""
+def _check_depth(path: TreePath, source: str | None) -> None:
+    """Refuse a container below :data:`MAX_DEPTH` others (a cycle ends here too)."""
+    if len(path) >= MAX_DEPTH:
+        raise ConfigError(
+            f"nested deeper than {MAX_DEPTH} levels at {format_location(path[:5])}... "
+            "(or the tree contains itself)",
+            source=source,
+        )
+
+
+def _render(site: _Site, run: _Run) -> SecretValue | None:
+    """The site's text with references substituted (masked: it holds values), or
+    None after recording failures."""
     location = format_location(site.path)
     if site.template is None:
         err = site.syntax_error
@@ -192,7 +242,7 @@ def _render(site: _Site, run: _Run) -> str | None:
             )
         return value if run.reveal else MASK
 
-    text = site.template.render(lookup)
+    text = SecretValue(site.template.render(lookup))
     return text if ok else None
 
 
@@ -226,11 +276,12 @@ def _snippet(text: str, position: int, width: int = 40) -> str:
     return text[start : start + width] + ("..." if len(text) > start + width else "")
 
 
-def _rebuild(node: Any, path: tuple[str | int, ...], rendered: Mapping[Any, str]) -> Any:
+def _rebuild(node: Any, path: TreePath, rendered: Mapping[TreePath, SecretValue]) -> Any:
     if isinstance(node, str):
-        return rendered.get(path, node)
+        text = rendered.get(path)
+        return node if text is None else text.reveal()
     if isinstance(node, Mapping):
-        return {key: _rebuild(value, (*path, str(key)), rendered) for key, value in node.items()}
+        return {key: _rebuild(value, (*path, key), rendered) for key, value in node.items()}
     if isinstance(node, list):
         return [_rebuild(value, (*path, i), rendered) for i, value in enumerate(node)]
     if isinstance(node, tuple):

@@ -242,7 +242,10 @@ def test_typed_field_rejects_a_value_without_showing_it(
     with pytest.raises(InterpolationResolutionError) as caught:
         _ = cfg.db.port
     text = str(caught.value)
-    assert "db.port: ${secret:db/password}: value of secret 'db/password' does not convert" in text
+    assert (
+        "db.port: ${secret:db/password}: invalid secret: value of secret 'db/password' does not"
+        in text
+    )
     assert_no_canary(caught.value)
     with pytest.raises(ResolutionError) as checked:
         swo.check(cfg)

@@ -56,7 +56,6 @@ from typing import TYPE_CHECKING, Any
 from secretwire import (
     MASK,
     ConfigError,
-    FieldNotFound,
     InvalidSecret,
     Provenance,
     ProviderError,
@@ -501,9 +500,10 @@ def _value_of(
 
 
 def _reason(err: ProviderError) -> str:
-    """A short, value-free reason, as secretwire's own resolver words it (and, for
-    the adapter's own type check, what it found)."""
-    return str(err) if isinstance(err, FieldNotFound | InvalidSecret) else err.kind
+    """A value-free reason, as secretwire's own resolver words it (the provider's
+    message, e.g. which endpoint refused the connection; for the adapter's own type
+    check, what it found)."""
+    return err.reason
 
 
 def _check_type(node: Any, raw: str | None, value: Any, ref: Reference) -> InvalidSecret | None:

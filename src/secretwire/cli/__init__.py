@@ -477,14 +477,14 @@ def cmd_check(args: argparse.Namespace) -> int:
             )
         except ResolutionError as err:
             for failure in err.failures:
-                print(f"{config.path}: {failure}")
+                print(_printable(f"{config.path}: {failure}"))
             print(f"{len(err.failures)} reference(s) failed", file=sys.stderr)
             _omegaconf_hint(args.file)
             return EXIT_ERROR
     total = len(resolution.provenance)
     defaulted = sum(item.defaulted for item in resolution.provenance)
     note = f" ({defaulted} by their default: the secret does not exist)" if defaulted else ""
-    print(f"ok: {total} reference(s) resolvable in {config.path}{note}")
+    print(_printable(f"ok: {total} reference(s) resolvable in {config.path}{note}"))
     return EXIT_OK
 
 
@@ -495,6 +495,12 @@ def _omegaconf_hint(path: str) -> None:
     text = hint(path)
     if text:
         print(text, file=sys.stderr)
+
+
+def _printable(line: str) -> str:
+    """``line`` (names and locations, never a value) with anything that is not text,
+    such as an undecodable byte in a file name, escaped as stderr does it."""
+    return line.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
 def cmd_health(args: argparse.Namespace) -> int:

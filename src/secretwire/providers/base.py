@@ -18,7 +18,7 @@ from dataclasses import field as _field
 from datetime import datetime
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any, ClassVar
+from typing import Any, ClassVar, NoReturn
 
 from ..errors import ConfigError, FieldNotFound, InvalidSecret, ProviderError, UnsupportedOperation
 from ..values import SecretValue
@@ -211,7 +211,11 @@ class SecretVersion:
 
 @dataclass(frozen=True, slots=True)
 class Secret:
-    """One secret version with its value. ``repr`` and ``str`` never show the value."""
+    """One secret version with its value. ``repr`` and ``str`` never show the value.
+
+    Like its :class:`SecretValue`, it refuses to be pickled or otherwise serialised
+    (``TypeError``); ``copy`` and ``deepcopy`` return it unchanged (it is immutable).
+    """
 
     name: str
     value: SecretValue
@@ -234,7 +238,9 @@ class Secret:
         compact JSON. Raises :class:`FieldNotFound` if the value is not a JSON
         object or lacks the key; neither the message nor this frame holds the value.
         """
-        item = _field_of(self.value, key)
+        # The decoded secret lives only in _field_text's frame, which has returned
+        # before the error is raised: no traceback frame holds the value.
+        item = _field_text(self.value, key)
         if item is None:
             raise FieldNotFound(
                 name=self.name, provider=self.provider, version=self.version, field=key
@@ -244,10 +250,26 @@ class Secret:
     def expired(self, now: datetime) -> bool:
         return self.expires_at is not None and now >= self.expires_at
 
+    def __reduce__(self) -> NoReturn:
+        raise TypeError("Secret refuses to be serialised; call reveal() if you mean it")
 
-def _field_of(value: SecretValue, key: str) -> SecretValue | None:
-    """Field ``key`` of a JSON object value, or ``None``. The decoded document lives
-    only in this frame, which returns normally (never on a traceback)."""
+    def __reduce_ex__(self, protocol: Any) -> NoReturn:
+        raise TypeError("Secret refuses to be serialised; call reveal() if you mean it")
+
+    def __getstate__(self) -> NoReturn:
+        raise TypeError("Secret refuses to be serialised; call reveal() if you mean it")
+
+    def __copy__(self) -> Secret:
+        return self
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> Secret:
+        return self
+
+
+def _field_text(value: SecretValue, key: str) -> SecretValue | None:
+    """Field ``key`` of a JSON-object secret (strings as they are, other JSON values
+    as compact JSON), or None. It never raises: a decoding error would keep this
+    frame, and so the whole decoded secret, on its traceback."""
     try:
         data = json.loads(value.reveal())
     except (ValueError, RecursionError):
