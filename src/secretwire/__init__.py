@@ -41,14 +41,7 @@ from .providers import (
     register_provider,
     unregister_provider,
 )
-from .providers.base import (
-    Capabilities,
-    Health,
-    HealthStatus,
-    Secret,
-    SecretProvider,
-    SecretVersion,
-)
+from .providers.base import SecretProvider
 from .references import (
     Reference,
     Template,
@@ -67,6 +60,7 @@ from .settings import (
     find_settings_file,
     load_settings,
 )
+from .types import Capabilities, Health, HealthStatus, Key, Secret, SecretVersion
 from .values import MASK, SecretValue
 
 __all__ = [
@@ -86,6 +80,7 @@ __all__ = [
     "Health",
     "HealthStatus",
     "InvalidSecret",
+    "Key",
     "Layer",
     "Metrics",
     "Provenance",

@@ -20,9 +20,10 @@ from typing import Any
 from .cache import CacheStats, SecretCache
 from .errors import ProviderError, SecretwireError
 from .pipeline import BackendStats, CacheLayer, Handler, Key, LayerFactory, ProviderStage
-from .providers.base import Health, Secret, SecretProvider, SecretVersion, secret_value
+from .providers.base import SecretProvider, secret_value
 from .references import Reference, as_reference
 from .resolver import Resolution, Resolver, reference_value
+from .types import Health, Secret, SecretVersion
 from .values import SecretValue
 
 __all__ = ["Metrics", "SecretManager"]

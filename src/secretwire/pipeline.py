@@ -30,7 +30,8 @@ from datetime import datetime
 
 from .cache import SecretCache
 from .errors import ProviderError, SecretwireError
-from .providers.base import Health, HealthStatus, Secret, SecretProvider, SecretVersion
+from .providers.base import SecretProvider
+from .types import Health, HealthStatus, Key, Secret, SecretVersion
 from .values import SecretValue
 
 __all__ = [
@@ -45,8 +46,6 @@ __all__ = [
 
 logger = logging.getLogger("secretwire")
 
-#: What the pipeline fetches: (secret name, version or None for current).
-Key = tuple[str, str | None]
 Results = dict[Key, Secret | ProviderError]
 
 

@@ -27,8 +27,8 @@ from .errors import (
     SecretNotFound,
     reason_of,
 )
-from .providers.base import Secret
 from .references import Reference, Template, contains_reference, parse
+from .types import Key, Secret
 from .values import MASK, SecretValue
 
 __all__ = [
@@ -40,7 +40,6 @@ __all__ = [
     "format_location",
 ]
 
-Key = tuple[str, str | None]
 
 #: How deeply mappings and lists may nest (the root container is level 1). Deeper
 #: trees, and trees that contain themselves, are refused with a :class:`ConfigError`;

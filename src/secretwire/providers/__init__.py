@@ -15,7 +15,8 @@ import importlib
 import threading
 
 from ..errors import ConfigError
-from .base import Capabilities, Health, HealthStatus, Secret, SecretProvider, SecretVersion
+from ..types import Capabilities, Health, HealthStatus, Secret, SecretVersion
+from .base import SecretProvider
 
 __all__ = [
     "ENTRY_POINT_GROUP",

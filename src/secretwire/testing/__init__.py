@@ -45,8 +45,9 @@ from ..errors import (
     UnsupportedOperation,
 )
 from ..manager import SecretManager
-from ..providers.base import Health, Secret, SecretProvider
+from ..providers.base import SecretProvider
 from ..references import MAX_NAME_LENGTH, Reference, parse_reference
+from ..types import Health, Secret
 from ..values import SecretValue
 from .leaks import assert_no_leak
 

@@ -1,0 +1,156 @@
+"""The value types every layer shares: secrets, versions, capabilities, health.
+
+They sit below the resolver, the pipeline and the providers, so each of those
+imports them from here (``secretwire.providers.base`` re-exports them).
+A :class:`Secret` holds its value as a :class:`~secretwire.values.SecretValue`:
+``repr``, ``str`` and every serialisation route show or refuse it, never print it.
+"""
+
+from __future__ import annotations
+
+import enum
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from dataclasses import field as _field
+from datetime import datetime
+from types import MappingProxyType
+from typing import Any, NoReturn
+
+from .errors import FieldNotFound
+from .values import SecretValue
+
+__all__ = [
+    "Capabilities",
+    "Health",
+    "HealthStatus",
+    "Key",
+    "Secret",
+    "SecretVersion",
+]
+
+#: What the pipeline and the resolver fetch: (secret name, version or None for current).
+Key = tuple[str, str | None]
+
+_EMPTY: Mapping[str, str] = MappingProxyType({})
+
+
+@dataclass(frozen=True, slots=True)
+class SecretVersion:
+    """What is known about one version of a secret, without its value."""
+
+    name: str
+    version: str
+    created_at: datetime | None = None
+    expires_at: datetime | None = None
+    current: bool = False
+    metadata: Mapping[str, str] = _field(default_factory=lambda: _EMPTY)
+    tags: Mapping[str, str] = _field(default_factory=lambda: _EMPTY)
+
+
+@dataclass(frozen=True, slots=True)
+class Secret:
+    """One secret version with its value. ``repr`` and ``str`` never show the value.
+
+    Like its :class:`SecretValue`, it refuses to be pickled or otherwise serialised
+    (``TypeError``); ``copy`` and ``deepcopy`` return it unchanged (it is immutable).
+    """
+
+    name: str
+    value: SecretValue
+    version: str | None = None
+    created_at: datetime | None = None
+    updated_at: datetime | None = None
+    expires_at: datetime | None = None
+    metadata: Mapping[str, str] = _field(default_factory=lambda: _EMPTY)
+    tags: Mapping[str, str] = _field(default_factory=lambda: _EMPTY)
+    provider: str | None = None
+
+    def reveal(self) -> str:
+        """The secret value as a plain string."""
+        return self.value.reveal()
+
+    def field(self, key: str) -> str:
+        """One field of a structured secret (a JSON object).
+
+        Strings are returned as they are; other JSON values (numbers, lists...) as
+        compact JSON. Raises :class:`FieldNotFound` if the value is not a JSON
+        object or lacks the key; neither the message nor this frame holds the value.
+        """
+        # The decoded secret lives only in _field_text's frame, which has returned
+        # before the error is raised: no traceback frame holds the value.
+        item = _field_text(self.value, key)
+        if item is None:
+            raise FieldNotFound(
+                name=self.name, provider=self.provider, version=self.version, field=key
+            )
+        return item.reveal()
+
+    def expired(self, now: datetime) -> bool:
+        return self.expires_at is not None and now >= self.expires_at
+
+    def __reduce__(self) -> NoReturn:
+        raise TypeError("Secret refuses to be serialised; call reveal() if you mean it")
+
+    def __reduce_ex__(self, protocol: Any) -> NoReturn:
+        raise TypeError("Secret refuses to be serialised; call reveal() if you mean it")
+
+    def __getstate__(self) -> NoReturn:
+        raise TypeError("Secret refuses to be serialised; call reveal() if you mean it")
+
+    def __copy__(self) -> Secret:
+        return self
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> Secret:
+        return self
+
+
+def _field_text(value: SecretValue, key: str) -> SecretValue | None:
+    """Field ``key`` of a JSON-object secret (strings as they are, other JSON values
+    as compact JSON), or None. It never raises: a decoding error would keep this
+    frame, and so the whole decoded secret, on its traceback."""
+    try:
+        data = json.loads(value.reveal())
+    except (ValueError, RecursionError):
+        return None
+    if not isinstance(data, dict) or key not in data:
+        return None
+    item = data[key]
+    if isinstance(item, str):
+        return SecretValue(item)
+    return SecretValue(json.dumps(item, separators=(",", ":"), ensure_ascii=False))
+
+
+@dataclass(frozen=True, slots=True)
+class Capabilities:
+    """Which optional operations a provider offers. The conformance suite checks
+    that every operation marked ``False`` raises :class:`UnsupportedOperation`."""
+
+    write: bool = False
+    delete: bool = False
+    list: bool = False
+    versions: bool = False
+    metadata: bool = False
+    max_value_bytes: int | None = None
+
+
+class HealthStatus(enum.Enum):
+    OK = "ok"
+    DEGRADED = "degraded"
+    UNAUTHENTICATED = "unauthenticated"
+    SEALED = "sealed"
+    UNAVAILABLE = "unavailable"
+
+
+@dataclass(frozen=True, slots=True)
+class Health:
+    """Result of a health check. ``detail`` never includes a value or a credential."""
+
+    provider: str
+    status: HealthStatus
+    detail: str = ""
+    latency_seconds: float | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.status is HealthStatus.OK
