@@ -68,6 +68,7 @@ from .settings import (
     find_settings_file,
     load_settings,
 )
+from .shared import close_shared_managers, shared_manager
 from .types import Capabilities, Health, HealthStatus, Key, Secret, SecretVersion
 from .values import MASK, SecretValue
 
@@ -123,6 +124,7 @@ __all__ = [
     "__version__",
     "as_reference",
     "available_providers",
+    "close_shared_managers",
     "contains_reference",
     "dump_config",
     "escape",
@@ -137,6 +139,7 @@ __all__ = [
     "reference_value",
     "register_provider",
     "replace_at",
+    "shared_manager",
     "unregister_provider",
     "walk_strings",
 ]

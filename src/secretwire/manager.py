@@ -23,6 +23,7 @@ from .pipeline import BackendStats, CacheLayer, Handler, Key, LayerFactory, Prov
 from .providers.base import SecretProvider, secret_value
 from .references import Reference, as_reference
 from .resolver import Resolution, Resolver, reference_value
+from .settings import Settings, load_settings
 from .types import Health, Secret, SecretVersion
 from .values import SecretValue
 
@@ -94,24 +95,38 @@ class SecretManager:
     @classmethod
     def from_settings(
         cls,
-        path: str | Path | None = None,
+        path_or_settings: str | Path | Settings | None = None,
         *,
         environment: str | None = None,
-        start: Path | None = None,
         **overrides: Any,
     ) -> SecretManager:
-        """Build the manager for the current environment from a settings file.
+        """The manager for an environment of a settings file: the one way to build a
+        manager from settings.
 
-        ``path`` defaults to ``$SECRETWIRE_CONFIG`` or the nearest ``secretwire.yaml``
-        / ``pyproject.toml`` with ``[tool.secretwire]`` from ``start`` upwards. The
-        environment is ``environment``, else the variable the settings name
-        (``SECRETWIRE_ENV`` by default), else the settings' ``default_environment``.
-        ``overrides`` go to the constructor (``before_cache=[...]``, ``timer=...``).
+        ``path_or_settings`` is a settings file, a loaded :class:`Settings`, or
+        ``None`` for ``$SECRETWIRE_CONFIG`` or the nearest ``secretwire.yaml`` /
+        ``pyproject.toml`` with ``[tool.secretwire]`` from the current directory
+        upwards. The environment is ``environment``, else the variable the settings
+        name (``SECRETWIRE_ENV`` by default), else the settings' ``default_environment``.
+        The cache settings come from the file; ``overrides`` go to the constructor
+        (``before_cache=[...]``, ``timer=...``, ``cache=False``...). Applications and
+        adapters that want one manager per settings file and environment use
+        :func:`secretwire.shared_manager`.
         """
-        from .settings import load_settings  # noqa: PLC0415 - settings imports this module
-
-        settings = load_settings(path, start=start)
-        return settings.manager(environment, **overrides)
+        if isinstance(path_or_settings, Settings):
+            settings = path_or_settings
+        else:
+            settings = load_settings(path_or_settings)
+        name = settings.select(environment)
+        cache = settings.environments[name].cache
+        options: dict[str, Any] = {
+            "cache": cache.enabled,
+            "cache_ttl": cache.ttl,
+            "cache_maxsize": cache.maxsize,
+            "environment": name,
+        }
+        options.update(overrides)
+        return cls(settings.provider(name), **options)
 
     # -- reads -----------------------------------------------------------------
     def get(self, name: str, *, version: str | None = None) -> Secret:
@@ -231,6 +246,11 @@ class SecretManager:
         self._closed = True
         self.clear_cache()
         self._pipeline.close()
+
+    @property
+    def closed(self) -> bool:
+        """Whether :meth:`close` was called."""
+        return self._closed
 
     def _check_open(self) -> None:
         if self._closed:

@@ -30,7 +30,6 @@ from ..errors import (
 )
 from ..manager import SecretManager
 from ..references import Reference, as_reference, check_name
-from ..settings import load_settings
 from ..values import SecretValue
 from .init import init_project
 
@@ -249,7 +248,7 @@ def _one_line(err: SecretwireError) -> str:
 
 
 def _manager(args: argparse.Namespace) -> SecretManager:
-    return load_settings(args.config).manager(args.env)
+    return SecretManager.from_settings(args.config, environment=args.env)
 
 
 def cmd_init(args: argparse.Namespace) -> int:
