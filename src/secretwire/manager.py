@@ -10,19 +10,19 @@ from __future__ import annotations
 import builtins
 import logging
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import Any, TypeVar
 
 from .cache import CacheStats, SecretCache
 from .errors import ProviderError, SecretwireError
 from .pipeline import BackendStats, CacheLayer, Handler, Key, LayerFactory, ProviderStage
 from .providers.base import SecretProvider, secret_value
 from .references import Reference, as_reference
-from .resolver import Resolution, Resolver, reference_value
+from .resolver import Resolution, ResolvedText, Resolver, reference_value
 from .settings import Settings, load_settings
 from .types import Health, Secret, SecretVersion
 from .values import SecretValue
@@ -30,6 +30,8 @@ from .values import SecretValue
 __all__ = ["Metrics", "SecretManager"]
 
 logger = logging.getLogger("secretwire")
+
+_K = TypeVar("_K", bound=Hashable)
 
 
 @dataclass(frozen=True, slots=True)
@@ -213,6 +215,22 @@ class SecretManager:
     ) -> Resolution:
         return self._resolver.resolve_with_provenance(
             tree, source=source, lines=lines, reveal=reveal
+        )
+
+    def resolve_texts(
+        self,
+        texts: Mapping[_K, str],
+        *,
+        reveal: bool = True,
+        where: Callable[[_K], str] | Mapping[_K, str] | None = None,
+        source: str | None = None,
+        lines: Mapping[str, int] | None = None,
+    ) -> dict[_K, ResolvedText]:
+        """Resolve texts keyed by the caller's sites in one batch (see
+        :meth:`Resolver.resolve_texts` and ``docs/sites.md``)."""
+        self._check_open()
+        return self._resolver.resolve_texts(
+            texts, reveal=reveal, where=where, source=source, lines=lines
         )
 
     # -- cache -----------------------------------------------------------------
