@@ -146,9 +146,9 @@ class Resolver:
         """Resolve every text of ``texts`` in one batch; the result has the same keys,
         in the same order.
 
-        ``where`` labels a key for messages and provenance (a function or a mapping;
-        by default a tuple key is a :data:`TreePath` shown with
-        :func:`format_location`, any other key as ``str(key)``). ``lines`` maps a
+        ``where`` labels a key for messages and provenance (a function, or a mapping
+        whose missing keys get the default label: a tuple key is a :data:`TreePath`
+        shown with :func:`format_location`, any other key ``str(key)``). ``lines`` maps a
         label to the line it came from and ``source`` names the file; both only
         decorate messages. With ``reveal=False`` every reference is still fetched
         (so missing ones are reported) but its value is replaced by :data:`MASK`.
@@ -284,11 +284,16 @@ class _Run:
         return f"{location} (line {line})" if line is not None else location
 
 
+def _default_label(key: Any) -> str:
+    return format_location(key) if isinstance(key, tuple) else str(key)
+
+
 def _labeller(where: Callable[[K], str] | Mapping[K, str] | None) -> Callable[[Any], str]:
     if where is None:
-        return lambda key: format_location(key) if isinstance(key, tuple) else str(key)
+        return _default_label
     if isinstance(where, Mapping):
-        return where.__getitem__
+        labels = where
+        return lambda key: labels[key] if key in labels else _default_label(key)
     return where
 
 

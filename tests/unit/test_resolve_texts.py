@@ -129,6 +129,11 @@ def test_default_labels_tree_paths_and_other_keys(source: RecordingSource) -> No
     with pytest.raises(ResolutionError) as labelled:
         Resolver(source).resolve_texts({3: "${secret:x}"}, where=lambda key: f"#{key}")
     assert labelled.value.failures[0].location == "#3"
+    with pytest.raises(ResolutionError) as partly:  # a mapping's missing keys: the default
+        Resolver(source).resolve_texts(
+            {("a", 1): "${secret:x}", "b": "${secret:y}"}, where={"b": "field b"}
+        )
+    assert [f.location for f in partly.value.failures] == ["a[1]", "field b"]
 
 
 def test_only_strings_are_texts(source: RecordingSource) -> None:
