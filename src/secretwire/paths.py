@@ -35,6 +35,8 @@ MAX_DEPTH = 100
 #: so a mapping key ``0`` and a list index ``0`` never meet at the same step.
 TreePath = tuple[Any, ...]
 
+_SCALARS = (int, float, type(None))  # bool is an int
+
 
 def format_location(path: Sequence[Any]) -> str:
     """``("database", "url")`` → ``database.url``; ``("hosts", 0)`` → ``hosts[0]``.
@@ -65,17 +67,38 @@ def walk_strings(tree: Any, *, source: str | None = None) -> Iterator[tuple[Tree
     A container below :data:`MAX_DEPTH` others raises :class:`ConfigError` (naming
     ``source``, the file the tree came from, when given) once the walk reaches it.
     """
-    stack: list[tuple[TreePath, Any]] = [((), tree)]
+    if isinstance(tree, str):
+        yield (), tree
+        return
+    items = _children(tree)
+    if items is None:
+        return
+    # Depth first with one iterator per open container: paths are built only for
+    # strings and containers, and strings come out in tree order.
+    stack: list[tuple[TreePath, Iterator[tuple[Any, Any]]]] = [((), items)]
     while stack:
-        path, node = stack.pop()
-        if isinstance(node, str):
-            yield path, node
-        elif isinstance(node, Mapping):
-            _check_depth(path, source)
-            stack.extend(((*path, key), value) for key, value in reversed(list(node.items())))
-        elif isinstance(node, list | tuple):
-            _check_depth(path, source)
-            stack.extend(((*path, index), node[index]) for index in reversed(range(len(node))))
+        path, items = stack[-1]
+        for key, value in items:
+            if isinstance(value, str):
+                yield (*path, key), value
+            elif not isinstance(value, _SCALARS):
+                children = _children(value)
+                if children is not None:
+                    inner = (*path, key)
+                    _check_depth(inner, source)
+                    stack.append((inner, children))
+                    break
+        else:
+            stack.pop()
+
+
+def _children(node: Any) -> Iterator[tuple[Any, Any]] | None:
+    """``(key, value)`` pairs of a mapping, ``(index, item)`` of a list or tuple."""
+    if isinstance(node, Mapping):
+        return iter(node.items())
+    if isinstance(node, list | tuple):
+        return enumerate(node)
+    return None
 
 
 def replace_at(tree: Any, replacements: Mapping[TreePath, Any]) -> Any:
@@ -86,39 +109,53 @@ def replace_at(tree: Any, replacements: Mapping[TreePath, Any]) -> Any:
     lists stay lists, tuples stay tuples); other leaves are shared. A path that
     names no node in ``tree`` raises ``KeyError`` with its location.
     """
+    # The places on the way to a replacement: elsewhere a subtree is copied as it is,
+    # without building paths.
+    on_the_way = {path[:depth] for path in replacements for depth in range(len(path))}
     used: set[TreePath] = set()
-    result = _replace(tree, (), replacements, used)
+
+    def replace(node: Any, path: TreePath) -> Any:
+        if path in replacements:
+            used.add(path)
+            return replacements[path]
+        if path not in on_the_way:
+            return _copy(node, path, len(path))
+        if isinstance(node, Mapping):
+            _check_depth(path, None)
+            return {key: replace(value, (*path, key)) for key, value in node.items()}
+        if isinstance(node, list | tuple):
+            _check_depth(path, None)
+            items = [replace(value, (*path, index)) for index, value in enumerate(node)]
+            return items if isinstance(node, list) else tuple(items)
+        return node
+
+    result = replace(tree, ())
     if len(used) < len(replacements):
         missing = next(path for path in replacements if path not in used)
         raise KeyError(f"no node at {format_location(missing) or '<root>'}")
     return result
 
 
-def _replace(
-    node: Any, path: TreePath, replacements: Mapping[TreePath, Any], used: set[TreePath]
-) -> Any:
-    if path in replacements:
-        used.add(path)
-        return replacements[path]
+def _copy(node: Any, path: TreePath, depth: int) -> Any:
+    """``node`` with every mapping (as ``dict``), list and tuple copied."""
+    if isinstance(node, str | int | float) or node is None:
+        return node
     if isinstance(node, Mapping):
-        _check_depth(path, None)
-        return {
-            key: _replace(value, (*path, key), replacements, used) for key, value in node.items()
-        }
+        _check_depth(path, None, depth)
+        return {key: _copy(value, path, depth + 1) for key, value in node.items()}
     if isinstance(node, list):
-        _check_depth(path, None)
-        return [_replace(v, (*path, i), replacements, used) for i, v in enumerate(node)]
+        _check_depth(path, None, depth)
+        return [_copy(value, path, depth + 1) for value in node]
     if isinstance(node, tuple):
-        _check_depth(path, None)
-        return tuple(
-            _replace(value, (*path, i), replacements, used) for i, value in enumerate(node)
-        )
+        _check_depth(path, None, depth)
+        return tuple(_copy(value, path, depth + 1) for value in node)
     return node
 
 
-def _check_depth(path: TreePath, source: str | None) -> None:
-    """Refuse a container below :data:`MAX_DEPTH` others (a cycle ends here too)."""
-    if len(path) >= MAX_DEPTH:
+def _check_depth(path: TreePath, source: str | None, depth: int | None = None) -> None:
+    """Refuse a container below :data:`MAX_DEPTH` others (a cycle ends here too);
+    ``depth`` when it is more than ``len(path)`` (a copy below ``path``)."""
+    if (len(path) if depth is None else depth) >= MAX_DEPTH:
         raise ConfigError(
             f"nested deeper than {MAX_DEPTH} levels at {format_location(path[:5])}... "
             "(or the tree contains itself)",

@@ -76,8 +76,11 @@ Style = Literal["${", "$<"]
 Scheme = Literal["secret", "env"]
 #: Every scheme the grammar knows. :func:`parse` reads only the ones it is given.
 SCHEMES: tuple[Scheme, ...] = ("secret", "env")
+#: The default schemes; passing this very tuple skips the checks (the hot path).
+_SECRET_ONLY: tuple[Scheme, ...] = ("secret",)
 
 _CLOSE = {"{": "}", "<": ">"}
+_OPENERS = {scheme: ("{" + scheme + ":", "<" + scheme + ":") for scheme in SCHEMES}
 _VARIABLE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
@@ -120,16 +123,16 @@ class Reference:
     scheme: Scheme = "secret"
 
     def __post_init__(self) -> None:
-        if self.scheme == "env":
-            _check_variable(self.name)
-            if self.field is not None or self.version is not None:
-                raise ValueError("an ${env:...} reference has no field and no version")
-        elif self.scheme == "secret":
+        if self.scheme == "secret":
             _check_part(self.name, "secret name", limit=MAX_NAME_LENGTH)
             if self.field is not None:
                 _check_part(self.field, "field")
             if self.version is not None:
                 _check_part(self.version, "version")
+        elif self.scheme == "env":
+            _check_variable(self.name)
+            if self.field is not None or self.version is not None:
+                raise ValueError("an ${env:...} reference has no field and no version")
         else:
             raise ValueError(f"scheme must be one of {SCHEMES}, not {self.scheme!r}")
         if self.default is not None and not isinstance(self.default, str):
@@ -196,7 +199,7 @@ class Template:
 
     source: str
     parts: tuple[str | Occurrence, ...]
-    schemes: tuple[Scheme, ...] = ("secret",)
+    schemes: tuple[Scheme, ...] = _SECRET_ONLY
 
     @property
     def references(self) -> tuple[Reference, ...]:
@@ -226,7 +229,7 @@ class Template:
         return "".join(out)
 
 
-def escape(text: str, *, schemes: Iterable[Scheme] = ("secret",)) -> str:
+def escape(text: str, *, schemes: Iterable[Scheme] = _SECRET_ONLY) -> str:
     """Make ``text`` literal for :func:`parse` with ``schemes``: each run of ``$``
     before an opener (``{secret:`` / ``<secret:``, and ``{env:`` / ``<env:`` with
     that scheme) is doubled."""
@@ -259,6 +262,8 @@ def _escape(text: str, *, before_reference: bool, schemes: tuple[Scheme, ...] = 
 
 
 def _schemes(schemes: Iterable[Scheme]) -> tuple[Scheme, ...]:
+    if schemes is _SECRET_ONLY:
+        return _SECRET_ONLY
     chosen = tuple(schemes)
     for scheme in chosen:
         if scheme not in SCHEMES:
@@ -266,12 +271,14 @@ def _schemes(schemes: Iterable[Scheme]) -> tuple[Scheme, ...]:
     return chosen
 
 
-def contains_reference(text: str, *, schemes: Iterable[Scheme] = ("secret",)) -> bool:
+def contains_reference(text: str, *, schemes: Iterable[Scheme] = _SECRET_ONLY) -> bool:
     """Cheap check used before parsing: does the text mention a reference at all?"""
+    if schemes is _SECRET_ONLY:
+        return "{secret:" in text or "<secret:" in text
     return any("{" + s + ":" in text or "<" + s + ":" in text for s in schemes)
 
 
-def parse(text: str, *, schemes: Iterable[Scheme] = ("secret",)) -> Template:
+def parse(text: str, *, schemes: Iterable[Scheme] = _SECRET_ONLY) -> Template:
     """Split ``text`` into literals and references. Raises :class:`ReferenceSyntaxError`.
 
     Only the given ``schemes`` open a reference: by default ``${secret:...}`` /
@@ -324,10 +331,8 @@ def parse(text: str, *, schemes: Iterable[Scheme] = ("secret",)) -> Template:
 
 def _opener_at(text: str, at: int, schemes: tuple[Scheme, ...]) -> Scheme | None:
     """The scheme whose opener (``{scheme:`` or ``<scheme:``) starts at ``at``."""
-    if at >= len(text) or text[at] not in _CLOSE:
-        return None
     for scheme in schemes:
-        if text.startswith(scheme, at + 1) and text.startswith(":", at + 1 + len(scheme)):
+        if text.startswith(_OPENERS[scheme], at):
             return scheme
     return None
 
@@ -410,7 +415,7 @@ def as_reference(text: str | Reference) -> Reference:
     return ref
 
 
-def find_references(text: str, *, schemes: Iterable[Scheme] = ("secret",)) -> Iterator[Occurrence]:
+def find_references(text: str, *, schemes: Iterable[Scheme] = _SECRET_ONLY) -> Iterator[Occurrence]:
     """Every reference in ``text``, in order. Raises on the first malformed one."""
     for part in parse(text, schemes=schemes).parts:
         if isinstance(part, Occurrence):

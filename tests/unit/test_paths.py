@@ -69,6 +69,14 @@ def test_replace_at_keys_1_and_text_1_are_two_places() -> None:
     assert out == {1: "x", "1": "str"}
 
 
+def test_replace_at_refuses_self_containing_trees_on_and_off_the_replaced_paths() -> None:
+    cyclic: dict[str, Any] = {"a": "x"}
+    cyclic["self"] = cyclic
+    for replacements in ({}, {("a",): "y"}, {("self", "a"): "y"}):
+        with pytest.raises(ConfigError, match="contains itself"):
+            replace_at(cyclic, replacements)
+
+
 def test_replace_at_names_a_path_that_is_not_in_the_tree() -> None:
     with pytest.raises(KeyError, match=r"db\.nope"):
         replace_at({"db": {"url": "u"}}, {("db", "nope"): "x"})
