@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Set up .venv and run everything CI runs: ruff (lint + format), mypy --strict,
-# the whole pytest suite (unit, providers against real OpenBao and moto servers
-# that the tests start themselves, adapters, CLI, examples) on the newest
+# the import contracts (lint-imports, pyproject [tool.importlinter]), the whole
+# pytest suite (unit, providers against real OpenBao and moto servers that the
+# tests start themselves, adapters, CLI, examples) on the newest
 # supported frameworks, then the adapter tests again on the oldest supported
 # frameworks (.venv-oldest, pinned by tests/constraints-oldest.txt).
 # Extra arguments go to the first pytest run only, and skip the second,
@@ -11,6 +12,7 @@ ensure_venv "[test]"
 cd "$ROOT"
 echo "== ruff" && "$VENV/bin/ruff" check . && "$VENV/bin/ruff" format --check .
 echo "== mypy --strict" && "$VENV/bin/mypy"
+echo "== lint-imports" && "$VENV/bin/python" scripts/lint_imports.py --no-logo
 echo "== pytest (newest frameworks)" && "$VENV/bin/pytest" "$@"
 if [ "$#" -eq 0 ]; then
   OLDEST="$ROOT/.venv-oldest"

@@ -34,6 +34,7 @@ from .errors import (
     UnsupportedOperation,
 )
 from .manager import Metrics, SecretManager
+from .paths import TreePath, format_location, replace_at, walk_strings
 from .pipeline import BackendStats, Handler, Layer
 from .providers import (
     available_providers,
@@ -52,7 +53,14 @@ from .references import (
     parse,
     parse_reference,
 )
-from .resolver import Provenance, Resolution, Resolver
+from .resolver import (
+    Provenance,
+    Resolution,
+    ResolvedText,
+    Resolver,
+    SiteFailure,
+    reference_value,
+)
 from .settings import (
     CacheSettings,
     EnvironmentSettings,
@@ -60,6 +68,7 @@ from .settings import (
     find_settings_file,
     load_settings,
 )
+from .shared import close_shared_managers, shared_manager
 from .types import Capabilities, Health, HealthStatus, Key, Secret, SecretVersion
 from .values import MASK, SecretValue
 
@@ -91,6 +100,7 @@ __all__ = [
     "Resolution",
     "ResolutionError",
     "ResolutionFailure",
+    "ResolvedText",
     "Resolver",
     "Secret",
     "SecretCache",
@@ -104,26 +114,34 @@ __all__ = [
     "SecretVersion",
     "SecretwireError",
     "Settings",
+    "SiteFailure",
     "StoreCorrupted",
     "StoreError",
     "StoreKeyMismatch",
     "Template",
+    "TreePath",
     "UnsupportedOperation",
     "__version__",
     "as_reference",
     "available_providers",
+    "close_shared_managers",
     "contains_reference",
     "dump_config",
     "escape",
     "find_references",
     "find_settings_file",
+    "format_location",
     "get_provider_class",
     "load_config",
     "load_settings",
     "parse",
     "parse_reference",
+    "reference_value",
     "register_provider",
+    "replace_at",
+    "shared_manager",
     "unregister_provider",
+    "walk_strings",
 ]
 
 

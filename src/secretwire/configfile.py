@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .errors import ConfigError
-from .resolver import MAX_DEPTH, format_location
+from .paths import MAX_DEPTH, format_location
 
 if TYPE_CHECKING:
     import yaml
@@ -48,7 +48,7 @@ _SURROGATE = re.compile("[\ud800-\udfff]")
 @dataclass(frozen=True, slots=True)
 class ConfigFile:
     """A loaded file. ``lines`` maps each location, as
-    :func:`secretwire.resolver.format_location` writes it (``database.url``,
+    :func:`secretwire.paths.format_location` writes it (``database.url``,
     ``hosts[0]``, ``ports[8080]``), to its 1-based line (YAML files only)."""
 
     path: str

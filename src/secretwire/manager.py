@@ -10,25 +10,28 @@ from __future__ import annotations
 import builtins
 import logging
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import Any, TypeVar
 
 from .cache import CacheStats, SecretCache
 from .errors import ProviderError, SecretwireError
 from .pipeline import BackendStats, CacheLayer, Handler, Key, LayerFactory, ProviderStage
 from .providers.base import SecretProvider, secret_value
 from .references import Reference, as_reference
-from .resolver import Resolution, Resolver, reference_value
+from .resolver import Resolution, ResolvedText, Resolver, reference_value
+from .settings import Settings, load_settings
 from .types import Health, Secret, SecretVersion
 from .values import SecretValue
 
 __all__ = ["Metrics", "SecretManager"]
 
 logger = logging.getLogger("secretwire")
+
+_K = TypeVar("_K", bound=Hashable)
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,24 +97,38 @@ class SecretManager:
     @classmethod
     def from_settings(
         cls,
-        path: str | Path | None = None,
+        path_or_settings: str | Path | Settings | None = None,
         *,
         environment: str | None = None,
-        start: Path | None = None,
         **overrides: Any,
     ) -> SecretManager:
-        """Build the manager for the current environment from a settings file.
+        """The manager for an environment of a settings file: the one way to build a
+        manager from settings.
 
-        ``path`` defaults to ``$SECRETWIRE_CONFIG`` or the nearest ``secretwire.yaml``
-        / ``pyproject.toml`` with ``[tool.secretwire]`` from ``start`` upwards. The
-        environment is ``environment``, else the variable the settings name
-        (``SECRETWIRE_ENV`` by default), else the settings' ``default_environment``.
-        ``overrides`` go to the constructor (``before_cache=[...]``, ``timer=...``).
+        ``path_or_settings`` is a settings file, a loaded :class:`Settings`, or
+        ``None`` for ``$SECRETWIRE_CONFIG`` or the nearest ``secretwire.yaml`` /
+        ``pyproject.toml`` with ``[tool.secretwire]`` from the current directory
+        upwards. The environment is ``environment``, else the variable the settings
+        name (``SECRETWIRE_ENV`` by default), else the settings' ``default_environment``.
+        The cache settings come from the file; ``overrides`` go to the constructor
+        (``before_cache=[...]``, ``timer=...``, ``cache=False``...). Applications and
+        adapters that want one manager per settings file and environment use
+        :func:`secretwire.shared_manager`.
         """
-        from .settings import load_settings  # noqa: PLC0415 - settings imports this module
-
-        settings = load_settings(path, start=start)
-        return settings.manager(environment, **overrides)
+        if isinstance(path_or_settings, Settings):
+            settings = path_or_settings
+        else:
+            settings = load_settings(path_or_settings)
+        name = settings.select(environment)
+        cache = settings.environments[name].cache
+        options: dict[str, Any] = {
+            "cache": cache.enabled,
+            "cache_ttl": cache.ttl,
+            "cache_maxsize": cache.maxsize,
+            "environment": name,
+        }
+        options.update(overrides)
+        return cls(settings.provider(name), **options)
 
     # -- reads -----------------------------------------------------------------
     def get(self, name: str, *, version: str | None = None) -> Secret:
@@ -200,6 +217,22 @@ class SecretManager:
             tree, source=source, lines=lines, reveal=reveal
         )
 
+    def resolve_texts(
+        self,
+        texts: Mapping[_K, str],
+        *,
+        reveal: bool = True,
+        where: Callable[[_K], str] | Mapping[_K, str] | None = None,
+        source: str | None = None,
+        lines: Mapping[str, int] | None = None,
+    ) -> dict[_K, ResolvedText]:
+        """Resolve texts keyed by the caller's sites in one batch (see
+        :meth:`Resolver.resolve_texts` and ``docs/sites.md``)."""
+        self._check_open()
+        return self._resolver.resolve_texts(
+            texts, reveal=reveal, where=where, source=source, lines=lines
+        )
+
     # -- cache -----------------------------------------------------------------
     def invalidate(self, name: str) -> None:
         """Forget cached versions of ``name`` (e.g. after an out-of-band rotation)."""
@@ -231,6 +264,11 @@ class SecretManager:
         self._closed = True
         self.clear_cache()
         self._pipeline.close()
+
+    @property
+    def closed(self) -> bool:
+        """Whether :meth:`close` was called."""
+        return self._closed
 
     def _check_open(self) -> None:
         if self._closed:

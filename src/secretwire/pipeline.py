@@ -333,43 +333,18 @@ class CacheLayer(Layer):
         )
 
     def get_many(self, keys: Sequence[Key]) -> Results:
-        results: Results = {}
-        waiting = []
-        leading = {}
-        for key in dict.fromkeys(keys):
-            entry = self.cache.begin(key)
-            if entry.value is not None:
-                results[key] = entry.value
-            elif entry.leader:
-                leading[key] = entry
-            else:
-                waiting.append((key, entry))
-        if leading:
-            started = time.perf_counter()
-            try:
-                fetched = self.inner.get_many(list(leading))
-            except BaseException as err:
-                for key, entry in leading.items():
-                    self.cache.finish(key, entry, error=err)
-                raise
-            seconds = (time.perf_counter() - started) / len(leading)
-            for key, entry in leading.items():
-                outcome = fetched.get(key)
-                if isinstance(outcome, Secret):
-                    self.cache.finish(key, entry, value=outcome, seconds=seconds)
-                    results[key] = outcome
-                else:
-                    error = outcome or ProviderError(
-                        "provider returned no result", name=key[0], provider=self.provider_name
-                    )
-                    self.cache.finish(key, entry, error=error, seconds=seconds)
-                    results[key] = error
-        for key, entry in waiting:
-            try:
-                results[key] = self.cache.wait(entry.flight)
-            except ProviderError as err:
-                results[key] = err
-        return results
+        def load(missing: builtins.list[Key]) -> Results:
+            fetched = self.inner.get_many(missing)
+            return {
+                key: fetched[key] if key in fetched else self._no_result(key) for key in missing
+            }
+
+        return self.cache.get_or_load_many(keys, load, error=ProviderError)
+
+    def _no_result(self, key: Key) -> ProviderError:
+        return ProviderError(
+            "provider returned no result", name=key[0], provider=self.provider_name
+        )
 
     def set(
         self,

@@ -1,5 +1,5 @@
-"""The reference grammar: parse, find, format and substitute ``${secret:...}``,
-and the one rule for secret names.
+"""The reference grammar: parse, find, format and substitute ``${secret:...}``
+(and, where enabled, ``${env:VAR}``), and the one rule for secret names.
 
 Pure functions, no I/O. The scanner is a single left-to-right pass with no
 backtracking, so parsing is linear in the length of the text whatever it holds.
@@ -9,46 +9,57 @@ Grammar (ABNF-like; ``docs/references.md`` explains it with examples)::
     text         = *( literal / escape / reference )
     escape       = "$$"                                ; one literal "$", only in a run
                                                        ; of "$" right before an opener
-    opener       = "{secret:" / "<secret:"
+    opener       = ( "{" / "<" ) scheme ":"            ; only the schemes parse() is given
     reference    = "$" opener body-rest                ; "${" body "}" / "$<" body ">"
     body         = "secret:" name [ "#" field ] [ "@" version ] [ ":-" default ]
+                 / "env:" variable [ ":-" default ]    ; with schemes=("secret", "env")
     name         = 1*( name-char / quoted )            ; a valid name once unquoted
     name-char    = visible except  { } < > # @ $ \\  and a ":" followed by "-"
     field        = 1*( field-char / quoted )
     field-char   = name-char except ":"
     version      = 1*( ALPHA / DIGIT / "-" / "_" / "." / quoted )
+    variable     = ( ALPHA / "_" ) *( ALPHA / DIGIT / "_" )   ; ASCII
     quoted       = "\\" visible                         ; that character, as itself
     visible      = a character str.isprintable() accepts and str.isspace() does not
     default      = *( default-char / "\\" any )         ; up to the closing delimiter
     default-char = any character except "\\" and the closing delimiter
 
-Anything else, including ``${HOME}`` or ``${env:X}``, is literal text.
+Anything else, including ``${HOME}`` (and ``${env:X}`` unless the ``env`` scheme is
+given), is literal text. The bare form (what ``as_reference`` and ``secretwire get
+--ref`` read) is a body without ``secret:`` and without delimiters:
+``db/creds#user@2:-x``; its default runs to the end of the text.
 
-The bare form (what ``as_reference`` and ``secretwire get --ref`` read) is a body
-without ``secret:`` and without delimiters: ``db/creds#user@2:-x``; its default
-runs to the end of the text.
-
-**Names.** A secret name is 1 to :data:`MAX_NAME_LENGTH` visible characters: no
-whitespace, no control, format (invisible, e.g. U+200B), surrogate, private-use or
-unassigned code point. :func:`check_name` is that rule; every provider applies it
-before its backend's own alphabet, so every name a provider accepts can be written
-in a reference (the characters ``{ } < > # @ $ \\`` and the ``:`` of a ``:-`` are
-written with a backslash: ``${secret:a/user\\@example.com}``).
+**Names.** A secret name is 1 to :data:`MAX_NAME_LENGTH` visible characters (no
+whitespace, control, format, surrogate, private-use or unassigned code point):
+:func:`check_name`, which every provider applies first, so every name a provider
+accepts can be written in a reference (``{ } < > # @ $ \\`` and the ``:`` of a
+``:-`` with a backslash: ``${secret:a/user\\@example.com}``).
 """
 
 from __future__ import annotations
 
 import re
-import unicodedata
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Literal
 
-from .errors import InvalidSecret, ReferenceSyntaxError
+from ._name_rule import MAX_NAME_LENGTH, check_name, is_valid_name
+from ._name_rule import describe as _describe
+from ._name_rule import invisible_at as _invisible_at
+from ._scanner import closed as _closed
+from ._scanner import field_plain as _field_plain
+from ._scanner import name_plain as _name_plain
+from ._scanner import quote as _quote
+from ._scanner import scan_default as _scan_default
+from ._scanner import scan_part as _scan_part
+from ._scanner import version_plain as _version_plain
+from .errors import ReferenceSyntaxError
 
 __all__ = [
     "MAX_NAME_LENGTH",
+    "SCHEMES",
     "Reference",
+    "Scheme",
     "Template",
     "as_reference",
     "check_name",
@@ -61,116 +72,16 @@ __all__ = [
 ]
 
 Style = Literal["${", "$<"]
-
-#: The longest secret name, in characters (AWS accepts an ARN of up to 2048).
-MAX_NAME_LENGTH = 2048
+#: What a reference stands for: a secret, or (where enabled) an environment variable.
+Scheme = Literal["secret", "env"]
+#: Every scheme the grammar knows. :func:`parse` reads only the ones it is given.
+SCHEMES: tuple[Scheme, ...] = ("secret", "env")
+#: The default schemes; passing this very tuple skips the checks (the hot path).
+_SECRET_ONLY: tuple[Scheme, ...] = ("secret",)
 
 _CLOSE = {"{": "}", "<": ">"}
-#: Characters that end a name, field or version unless written with a backslash.
-_SPECIAL = frozenset("{}<>#@$\\")
-_VERSION_EXTRA = frozenset("-_.")
-_PREFIX = "secret:"
-_WHITESPACE = re.compile(r"\s")
-_NAMES_DOC = "docs/references.md#names"
-
-_CATEGORY = {
-    "Cc": "a control character",
-    "Cf": "an invisible format character",
-    "Cs": "a lone surrogate (not valid Unicode text)",
-    "Co": "a private-use character",
-    "Cn": "an unassigned code point",
-}
-
-
-def _is_visible(ch: str) -> bool:
-    return ch.isprintable() and not ch.isspace()
-
-
-def _describe(ch: str) -> str:
-    """What kind of invisible character ``ch`` is, with its code point (never as is)."""
-    if ch.isspace():
-        kind = "whitespace"
-    else:
-        kind = _CATEGORY.get(unicodedata.category(ch), "a non-printable character")
-    return f"{kind} (U+{ord(ch):04X})"
-
-
-def _invisible_at(text: str) -> int:
-    """The index of the first character of ``text`` that is not visible, or -1."""
-    if text.isprintable():
-        found = _WHITESPACE.search(text)
-        return -1 if found is None else found.start()
-    return next(i for i, ch in enumerate(text) if not _is_visible(ch))
-
-
-def _name_problem(name: str) -> tuple[int, str] | None:
-    """``(index, reason)`` when ``name`` breaks the name rule, else ``None``."""
-    if not name:
-        return 0, "is empty"
-    if len(name) > MAX_NAME_LENGTH:
-        return MAX_NAME_LENGTH, f"is {len(name)} characters long (at most {MAX_NAME_LENGTH})"
-    index = _invisible_at(name)
-    if index >= 0:
-        return index, f"has {_describe(name[index])} at character {index}"
-    return None
-
-
-def is_valid_name(name: object) -> bool:
-    """Whether ``name`` is a valid secret name (see :func:`check_name`)."""
-    return isinstance(name, str) and _name_problem(name) is None
-
-
-def _shown(name: str) -> str:
-    """A bounded repr of a name for a message (repr escapes what is not printable)."""
-    return repr(name if len(name) <= 80 else name[:77] + "...")
-
-
-def check_name(name: object, *, provider: str | None = None) -> str:
-    """``name``, if it is a valid secret name; else :class:`InvalidSecret`.
-
-    The one rule for every entry point (references, the CLI, every provider): 1 to
-    :data:`MAX_NAME_LENGTH` characters, each printable and not whitespace, so no
-    control, format (invisible), surrogate, private-use or unassigned code point.
-    Every such name can be written in a reference (``Reference(name).format()``).
-    A provider calls this first, then checks its backend's own alphabet.
-    """
-    if not isinstance(name, str):
-        raise InvalidSecret(
-            f"secret name must be a string, not {type(name).__name__}", provider=provider
-        )
-    problem = _name_problem(name)
-    if problem is None:
-        return name
-    raise InvalidSecret(
-        f"invalid secret name {_shown(name)}: it {problem[1]}; a name is 1-{MAX_NAME_LENGTH} "
-        f"printable characters without whitespace ({_NAMES_DOC})",
-        name=name if len(name) <= MAX_NAME_LENGTH else None,
-        provider=provider,
-    )
-
-
-def _name_plain(text: str, at: int) -> bool:
-    ch = text[at]
-    if ch in _SPECIAL or not _is_visible(ch):
-        return False
-    return not (ch == ":" and text.startswith("-", at + 1))
-
-
-def _field_plain(text: str, at: int) -> bool:
-    ch = text[at]
-    return ch != ":" and ch not in _SPECIAL and _is_visible(ch)
-
-
-def _version_plain(text: str, at: int) -> bool:
-    ch = text[at]
-    return (ch.isascii() and ch.isalnum()) or ch in _VERSION_EXTRA
-
-
-def _quote(part: str, plain: Callable[[str, int], bool]) -> str:
-    """``part`` with a backslash before each character that would not read as itself."""
-    if all(plain(part, at) for at in range(len(part))):
-        return part
-    return "".join(ch if plain(part, at) else "\\" + ch for at, ch in enumerate(part))
+_OPENERS = {scheme: ("{" + scheme + ":", "<" + scheme + ":") for scheme in SCHEMES}
+_VARIABLE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
 def _check_part(value: object, what: str, *, limit: int | None = None) -> None:
@@ -198,6 +109,10 @@ class Reference:
     the backend is unavailable or access is denied. ``name``, ``field`` and
     ``version`` are checked on construction (:class:`ReferenceSyntaxError`), so
     :meth:`format` always gives text that parses back to an equal reference.
+
+    With ``scheme="env"`` (``${env:VAR:-default}``, read where :func:`parse` is
+    given that scheme) ``name`` is an environment variable (``[A-Za-z_][A-Za-z0-9_]*``)
+    and there is no field or version; the default applies when the variable is unset.
     """
 
     name: str
@@ -205,13 +120,21 @@ class Reference:
     version: str | None = None
     default: str | None = None
     style: Style = "${"
+    scheme: Scheme = "secret"
 
     def __post_init__(self) -> None:
-        _check_part(self.name, "secret name", limit=MAX_NAME_LENGTH)
-        if self.field is not None:
-            _check_part(self.field, "field")
-        if self.version is not None:
-            _check_part(self.version, "version")
+        if self.scheme == "secret":
+            _check_part(self.name, "secret name", limit=MAX_NAME_LENGTH)
+            if self.field is not None:
+                _check_part(self.field, "field")
+            if self.version is not None:
+                _check_part(self.version, "version")
+        elif self.scheme == "env":
+            _check_variable(self.name)
+            if self.field is not None or self.version is not None:
+                raise ValueError("an ${env:...} reference has no field and no version")
+        else:
+            raise ValueError(f"scheme must be one of {SCHEMES}, not {self.scheme!r}")
         if self.default is not None and not isinstance(self.default, str):
             raise TypeError(f"default must be str, not {type(self.default).__name__}")
         if self.style not in ("${", "$<"):
@@ -223,14 +146,15 @@ class Reference:
         return (self.name, self.version)
 
     def format(self, style: Style | None = None) -> str:
-        """The canonical text of this reference; ``parse_reference`` reads it back.
+        """The canonical text of this reference; :func:`parse` reads it back.
 
         Characters that have a meaning in a reference are written with a backslash
         (the name ``a/user@example.com`` as ``${secret:a/user\\@example.com}``).
         """
         style = style or self.style
         close = _CLOSE[style[1]]
-        out = [style, _PREFIX, _quote(self.name, _name_plain)]
+        name = self.name if self.scheme == "env" else _quote(self.name, _name_plain)
+        out = [style, self.scheme, ":", name]
         if self.field is not None:
             out += ["#", _quote(self.field, _field_plain)]
         if self.version is not None:
@@ -243,6 +167,15 @@ class Reference:
 
     def __str__(self) -> str:
         return self.format()
+
+
+def _check_variable(name: object) -> None:
+    if not isinstance(name, str):
+        raise TypeError(f"variable name must be str, not {type(name).__name__}")
+    if not _VARIABLE.fullmatch(name):
+        raise ReferenceSyntaxError(
+            "variable name must match [A-Za-z_][A-Za-z0-9_]*", text=name, position=0
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -260,11 +193,13 @@ class Template:
 
     ``parts`` alternates freely between ``str`` (already unescaped) and
     :class:`Occurrence`. Rendering substitutes each reference once, in one pass,
-    so a substituted value is never parsed again.
+    so a substituted value is never parsed again. ``schemes`` are those the text
+    was parsed with.
     """
 
     source: str
     parts: tuple[str | Occurrence, ...]
+    schemes: tuple[Scheme, ...] = _SECRET_ONLY
 
     @property
     def references(self) -> tuple[Reference, ...]:
@@ -288,18 +223,20 @@ class Template:
         for index, part in enumerate(self.parts):
             if isinstance(part, str):
                 next_is_ref = index + 1 < len(self.parts)
-                out.append(_escape(part, before_reference=next_is_ref))
+                out.append(_escape(part, before_reference=next_is_ref, schemes=self.schemes))
             else:
                 out.append(part.reference.format())
         return "".join(out)
 
 
-def escape(text: str) -> str:
-    """Make ``text`` literal: each run of ``$`` before ``{secret:`` / ``<secret:`` is doubled."""
-    return _escape(text, before_reference=False)
+def escape(text: str, *, schemes: Iterable[Scheme] = _SECRET_ONLY) -> str:
+    """Make ``text`` literal for :func:`parse` with ``schemes``: each run of ``$``
+    before an opener (``{secret:`` / ``<secret:``, and ``{env:`` / ``<env:`` with
+    that scheme) is doubled."""
+    return _escape(text, before_reference=False, schemes=_schemes(schemes))
 
 
-def _escape(text: str, *, before_reference: bool) -> str:
+def _escape(text: str, *, before_reference: bool, schemes: tuple[Scheme, ...] = ("secret",)) -> str:
     if "$" not in text:
         return text
     out: list[str] = []
@@ -317,27 +254,43 @@ def _escape(text: str, *, before_reference: bool) -> str:
         run = text[dollar:run_end]
         # A run is ambiguous when an opener follows it, or (inside a template) when
         # it ends this literal and a reference comes next.
-        if _opens_reference(text, run_end) or (before_reference and run_end == n):
+        if _opener_at(text, run_end, schemes) or (before_reference and run_end == n):
             run += run
         out.append(run)
         pos = run_end
     return "".join(out)
 
 
-def contains_reference(text: str) -> bool:
+def _schemes(schemes: Iterable[Scheme]) -> tuple[Scheme, ...]:
+    if schemes is _SECRET_ONLY:
+        return _SECRET_ONLY
+    chosen = tuple(schemes)
+    for scheme in chosen:
+        if scheme not in SCHEMES:
+            raise ValueError(f"unknown reference scheme {scheme!r} (known: {', '.join(SCHEMES)})")
+    return chosen
+
+
+def contains_reference(text: str, *, schemes: Iterable[Scheme] = _SECRET_ONLY) -> bool:
     """Cheap check used before parsing: does the text mention a reference at all?"""
-    return "{" + _PREFIX in text or "<" + _PREFIX in text
+    if schemes is _SECRET_ONLY:
+        return "{secret:" in text or "<secret:" in text
+    return any("{" + s + ":" in text or "<" + s + ":" in text for s in schemes)
 
 
-def parse(text: str) -> Template:
+def parse(text: str, *, schemes: Iterable[Scheme] = _SECRET_ONLY) -> Template:
     """Split ``text`` into literals and references. Raises :class:`ReferenceSyntaxError`.
 
-    Before an opener (``{secret:`` or ``<secret:``) a run of ``$`` is read in pairs:
-    each ``$$`` is one literal ``$``, and an odd ``$`` left over starts a reference.
+    Only the given ``schemes`` open a reference: by default ``${secret:...}`` /
+    ``$<secret:...>``; with ``schemes=("secret", "env")`` also ``${env:VAR}`` /
+    ``${env:VAR:-default}`` (the settings file's options read both). Text of any
+    other scheme is literal. Before an opener a run of ``$`` is read in pairs: each
+    ``$$`` is one literal ``$``, and an odd ``$`` left over starts a reference.
     Elsewhere ``$`` is an ordinary character.
     """
-    if not contains_reference(text):
-        return Template(text, (text,) if text else ())
+    chosen = _schemes(schemes)
+    if not contains_reference(text, schemes=chosen):
+        return Template(text, (text,) if text else (), chosen)
     parts: list[str | Occurrence] = []
     literal: list[str] = []
     pos = 0
@@ -352,17 +305,18 @@ def parse(text: str) -> Template:
         while run_end < n and text[run_end] == "$":
             run_end += 1
         run_length = run_end - dollar
-        if not _opens_reference(text, run_end):
+        scheme = _opener_at(text, run_end, chosen)
+        if scheme is None:
             literal.append(text[dollar:run_end])
             pos = run_end
             continue
         literal.append("$" * (run_length // 2))
         if run_length % 2 == 0:
-            opener_end = run_end + 1 + len(_PREFIX)
+            opener_end = run_end + 2 + len(scheme)
             literal.append(text[run_end:opener_end])
             pos = opener_end
             continue
-        ref, end = _parse_body(text, run_end - 1)
+        ref, end = _parse_body(text, run_end - 1, scheme)
         joined = "".join(literal)
         if joined:
             parts.append(joined)
@@ -372,64 +326,15 @@ def parse(text: str) -> Template:
     joined = "".join(literal)
     if joined:
         parts.append(joined)
-    return Template(text, tuple(parts))
+    return Template(text, tuple(parts), chosen)
 
 
-def _opens_reference(text: str, at: int) -> bool:
-    return text.startswith("{" + _PREFIX, at) or text.startswith("<" + _PREFIX, at)
-
-
-def _scan_part(
-    text: str, pos: int, plain: Callable[[str, int], bool], what: str
-) -> tuple[str, int]:
-    """A name, field or version from ``pos``: plain characters and backslash-quoted
-    visible ones. Returns the unquoted part and the offset where it stops."""
-    chunks: list[str] = []
-    n = len(text)
-    start = chunk_start = pos
-    while pos < n:
-        if text[pos] == "\\":
-            if pos + 1 >= n:
-                raise ReferenceSyntaxError(
-                    f"backslash at end of text in {what}", text=text, position=pos
-                )
-            quoted = text[pos + 1]
-            if not _is_visible(quoted):
-                raise ReferenceSyntaxError(
-                    f"{_describe(quoted)} after a backslash in {what}", text=text, position=pos + 1
-                )
-            chunks += [text[chunk_start:pos], quoted]
-            pos += 2
-            chunk_start = pos
-        elif plain(text, pos):
-            pos += 1
-        else:
-            break
-    if pos == start:
-        raise ReferenceSyntaxError(f"empty {what} in reference", text=text, position=pos)
-    chunks.append(text[chunk_start:pos])
-    return "".join(chunks), pos
-
-
-def _scan_default(text: str, pos: int, close: str | None) -> tuple[str, int]:
-    """The default text up to ``close`` (``None``: the end of the text); a
-    backslash takes the next character as is."""
-    chunks: list[str] = []
-    n = len(text)
-    chunk_start = pos
-    while pos < n and text[pos] != close:
-        if text[pos] != "\\":
-            pos += 1
-            continue
-        if pos + 1 >= n:
-            raise ReferenceSyntaxError(
-                "backslash at end of text in reference default", text=text, position=pos
-            )
-        chunks += [text[chunk_start:pos], text[pos + 1]]
-        pos += 2
-        chunk_start = pos
-    chunks.append(text[chunk_start:pos])
-    return "".join(chunks), pos
+def _opener_at(text: str, at: int, schemes: tuple[Scheme, ...]) -> Scheme | None:
+    """The scheme whose opener (``{scheme:`` or ``<scheme:``) starts at ``at``."""
+    for scheme in schemes:
+        if text.startswith(_OPENERS[scheme], at):
+            return scheme
+    return None
 
 
 def _parse_parts(
@@ -457,26 +362,38 @@ def _parse_parts(
                 f"unexpected character {text[pos]!r} in reference", text=text, position=pos
             )
         return Reference(name, field, version, default, style), pos
-    if pos >= len(text):
-        raise ReferenceSyntaxError(
-            f"unterminated reference (missing {close!r})", text=text, position=opened_at
-        )
-    if text[pos] != close:
-        raise ReferenceSyntaxError(
-            f"unexpected character {text[pos]!r} in reference", text=text, position=pos
-        )
-    return Reference(name, field, version, default, style), pos + 1
+    return Reference(name, field, version, default, style), _closed(text, pos, close, opened_at)
 
 
-def _parse_body(text: str, start: int) -> tuple[Reference, int]:
+def _parse_variable(
+    text: str, pos: int, close: str, style: Style, opened_at: int
+) -> tuple[Reference, int]:
+    """The body of ``${env:VAR[:-default]}`` from ``pos`` (after ``env:``)."""
+    match = _VARIABLE.match(text, pos)
+    if match is None:
+        at_end = pos >= len(text) or text[pos] == close or text.startswith(":-", pos)
+        reason = "empty variable name" if at_end else f"unexpected character {text[pos]!r}"
+        raise ReferenceSyntaxError(f"{reason} in reference", text=text, position=pos)
+    default = None
+    pos = match.end()
+    if text.startswith(":-", pos):
+        default, pos = _scan_default(text, pos + 2, close)
+    ref = Reference(match.group(), default=default, style=style, scheme="env")
+    return ref, _closed(text, pos, close, opened_at)
+
+
+def _parse_body(text: str, start: int, scheme: Scheme) -> tuple[Reference, int]:
     """Parse the reference whose ``$`` is at ``start``; return it and the end offset."""
     opener = text[start + 1]
     style: Style = "${" if opener == "{" else "$<"
-    return _parse_parts(text, start + 2 + len(_PREFIX), _CLOSE[opener], style, start)
+    body = start + 3 + len(scheme)  # after "$", the opener and "scheme:"
+    if scheme == "env":
+        return _parse_variable(text, body, _CLOSE[opener], style, start)
+    return _parse_parts(text, body, _CLOSE[opener], style, start)
 
 
 def parse_reference(text: str) -> Reference:
-    """Parse text that must be exactly one reference."""
+    """Parse text that must be exactly one secret reference."""
     template = parse(text)
     if not template.is_single_reference:
         raise ReferenceSyntaxError("not a single secret reference", text=text, position=0)
@@ -498,8 +415,8 @@ def as_reference(text: str | Reference) -> Reference:
     return ref
 
 
-def find_references(text: str) -> Iterator[Occurrence]:
+def find_references(text: str, *, schemes: Iterable[Scheme] = _SECRET_ONLY) -> Iterator[Occurrence]:
     """Every reference in ``text``, in order. Raises on the first malformed one."""
-    for part in parse(text).parts:
+    for part in parse(text, schemes=schemes).parts:
         if isinstance(part, Occurrence):
             yield part

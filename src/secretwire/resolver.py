@@ -1,22 +1,26 @@
-"""Resolve every reference in a configuration tree, in one batch.
+"""Resolve references in one batch: keyed texts, or every string of a configuration tree.
 
-The resolver walks dicts, lists, tuples and strings; collects the distinct
-``(name, version)`` pairs the references need; fetches each pair once (the
-manager fetches uncached pairs concurrently, bounded); and substitutes. The input
-is never mutated, and a substituted value is never parsed again.
+:meth:`Resolver.resolve_texts` is the site-level call: it takes texts keyed by
+whatever names their place for the caller (a tree path, a field name, an OmegaConf
+node...), collects the distinct ``(name, version)`` pairs their references need,
+fetches each pair once through a :class:`SecretSource` (the manager fetches
+uncached pairs concurrently, bounded), and substitutes. A failure carries the
+caller's key (:attr:`SiteFailure.site`); a substituted value is never parsed again.
 
-Every site is keyed by its path of the tree's own key objects, so the mapping
-keys ``1`` and ``"1"`` (or ``True`` and ``"True"``) are two sites, never one.
-Trees nested deeper than :data:`MAX_DEPTH` containers (or that contain
-themselves) are refused with a :class:`ConfigError`.
+:meth:`Resolver.resolve` and :meth:`Resolver.resolve_with_provenance` walk a tree
+with :func:`secretwire.paths.walk_strings`, resolve its strings with
+``resolve_texts`` keyed by :data:`~secretwire.paths.TreePath`, and rebuild a copy
+with :func:`secretwire.paths.replace_at`; the input is never mutated.
+
+No frame of this module holds a resolved value in clear on an error path: texts
+that hold a secret stay :class:`SecretValue` until a caller reveals them.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date
-from typing import Any, Protocol
+from typing import Any, Generic, Protocol, TypeVar
 
 from .errors import (
     ConfigError,
@@ -25,9 +29,11 @@ from .errors import (
     ResolutionError,
     ResolutionFailure,
     SecretNotFound,
+    SecretwireError,
     reason_of,
 )
-from .references import Reference, Template, contains_reference, parse
+from .paths import MAX_DEPTH, TreePath, format_location, replace_at, walk_strings
+from .references import Reference, Scheme, Template, contains_reference, parse
 from .types import Key, Secret
 from .values import MASK, SecretValue
 
@@ -35,22 +41,16 @@ __all__ = [
     "MAX_DEPTH",
     "Provenance",
     "Resolution",
+    "ResolvedText",
     "Resolver",
     "SecretSource",
+    "SiteFailure",
+    "TreePath",
     "format_location",
+    "reference_value",
 ]
 
-
-#: How deeply mappings and lists may nest (the root container is level 1). Deeper
-#: trees, and trees that contain themselves, are refused with a :class:`ConfigError`;
-#: :func:`secretwire.load_config` enforces the same limit on files.
-MAX_DEPTH = 100
-
-#: A site's place in the tree: the mapping keys (the tree's own key objects, never
-#: their text) and list indexes that lead to it. A path names one node: at each
-#: step the container is either a mapping or a list, so a mapping key ``0`` and a
-#: list index ``0`` never meet at the same step.
-TreePath = tuple[Any, ...]
+K = TypeVar("K", bound=Hashable)
 
 
 class SecretSource(Protocol):
@@ -61,7 +61,8 @@ class SecretSource(Protocol):
 
 @dataclass(frozen=True, slots=True)
 class Provenance:
-    """Where a resolved value came from; never the value itself."""
+    """Where a resolved value came from; never the value itself. ``location`` is the
+    site's label (for trees: its :func:`format_location`)."""
 
     location: str
     reference: str
@@ -76,64 +77,127 @@ class Resolution:
     provenance: tuple[Provenance, ...]
 
 
-def format_location(path: Sequence[Any]) -> str:
-    """``("database", "url")`` → ``database.url``; ``("hosts", 0)`` → ``hosts[0]``.
+@dataclass(frozen=True, slots=True)
+class ResolvedText:
+    """What one text resolved to.
 
-    A key that is not a string shows in brackets (``ports[8080]``, ``flags[True]``,
-    ``[None]``, ``rates[1.5]``, ``days[2024-01-01]``) and a string key that is not a
-    plain word in quoted brackets (``['1.5']``), so keys that print alike (``1`` and
-    ``"1"``, ``True`` and ``"True"``) get different locations.
+    ``value`` is a :class:`SecretValue` when the text took a value from a secret
+    (:attr:`is_secret`; a reference whose default was used does not count), so the
+    caller decides when to reveal it; otherwise the plain ``str`` (no references,
+    only escapes, only defaults or environment variables). ``provenance`` lists the
+    text's secret references in order.
     """
-    out: list[str] = []
-    for part in path:
-        if isinstance(part, str):
-            if part.isidentifier() or (part and all(c.isalnum() or c in "_-" for c in part)):
-                out.append(f".{part}" if out else part)
-            else:
-                out.append(f"[{part!r}]")
-        elif isinstance(part, date):
-            out.append(f"[{part.isoformat()}]")
-        else:
-            out.append(f"[{part!r}]")
-    return "".join(out)
+
+    value: str | SecretValue
+    provenance: tuple[Provenance, ...] = ()
+
+    @property
+    def is_secret(self) -> bool:
+        return isinstance(self.value, SecretValue)
+
+    def reveal(self) -> str:
+        """The text in clear (with :data:`MASK` in place of values if resolved with
+        ``reveal=False``)."""
+        return self.value.reveal() if isinstance(self.value, SecretValue) else self.value
 
 
-@dataclass(slots=True)
-class _Site:
-    """A string in the tree that holds references (or a malformed one)."""
+@dataclass(frozen=True)
+class SiteFailure(ResolutionFailure):
+    """A :class:`ResolutionFailure` of :meth:`Resolver.resolve_texts`: ``site`` is the
+    caller's key of the failing text (a :data:`TreePath` for trees); ``location`` is
+    its label, with ``(line N)`` when ``lines`` knew it."""
 
-    path: TreePath
-    text: str
-    template: Template | None
-    syntax_error: ReferenceSyntaxError | None = None
-
-
-@dataclass(slots=True)
-class _Run:
-    """The state of one resolution: inputs, fetched results and what came out."""
-
-    source: str | None
-    lines: Mapping[str, int]
-    reveal: bool
-    fetched: Mapping[Key, Secret | ProviderError] = field(default_factory=dict)
-    failures: list[ResolutionFailure] = field(default_factory=list)
-    provenance: list[Provenance] = field(default_factory=list)
-
-    def where(self, location: str) -> str:
-        line = self.lines.get(location)
-        return f"{location} (line {line})" if line is not None else location
+    site: Any = None
 
 
 class Resolver:
-    """Resolves references in configuration trees through a :class:`SecretSource`.
+    """Resolves references through a :class:`SecretSource`.
 
-    ``lines`` may map a location (``database.url``, as :func:`format_location`
-    writes it) to the line it came from, and ``source`` names the file; both only
-    decorate error messages.
+    With ``environ`` (a mapping such as ``os.environ``) it also reads ``${env:VAR}``
+    / ``${env:VAR:-default}`` in the same pass, from that mapping; the settings
+    loader does this for provider options. ``source=None`` leaves ``${secret:...}``
+    as literal text (only ``env`` is read). Configuration files and adapters use a
+    resolver without ``environ``: there ``${env:...}`` is literal text.
     """
 
-    def __init__(self, source: SecretSource) -> None:
+    def __init__(
+        self, source: SecretSource | None, *, environ: Mapping[str, str] | None = None
+    ) -> None:
+        if source is None and environ is None:
+            raise ValueError("a Resolver needs a secret source, an environ, or both")
         self._source = source
+        self._environ = environ
+        schemes: list[Scheme] = []
+        if source is not None:
+            schemes.append("secret")
+        if environ is not None:
+            schemes.append("env")
+        self.schemes: tuple[Scheme, ...] = tuple(schemes)
+
+    def resolve_texts(
+        self,
+        texts: Mapping[K, str],
+        *,
+        reveal: bool = True,
+        where: Callable[[K], str] | Mapping[K, str] | None = None,
+        source: str | None = None,
+        lines: Mapping[str, int] | None = None,
+    ) -> dict[K, ResolvedText]:
+        """Resolve every text of ``texts`` in one batch; the result has the same keys,
+        in the same order.
+
+        ``where`` labels a key for messages and provenance (a function, or a mapping
+        whose missing keys get the default label: a tuple key is a :data:`TreePath`
+        shown with :func:`format_location`, any other key ``str(key)``). ``lines`` maps a
+        label to the line it came from and ``source`` names the file; both only
+        decorate messages. With ``reveal=False`` every reference is still fetched
+        (so missing ones are reported) but its value is replaced by :data:`MASK`.
+
+        Raises :class:`ResolutionError` listing every failure (syntax errors too),
+        in the order of ``texts``; each failure is a :class:`SiteFailure` whose
+        ``site`` is the key.
+        """
+        run = _Run(_labeller(where), source, lines or {}, reveal, self._environ)
+        results: dict[K, ResolvedText] = {}
+        sites: list[_Site[K]] = []
+        for key, text in texts.items():
+            site = self._site(key, text)
+            if site is None:
+                results[key] = ResolvedText(text)
+            else:
+                sites.append(site)
+        wanted = [
+            r.key
+            for s in sites
+            if s.template
+            for r in s.template.references
+            if r.scheme == "secret"
+        ]
+        keys = list(dict.fromkeys(wanted))
+        if keys and self._source is not None:
+            run.fetched = self._source.get_many(keys)
+        for site in sites:
+            resolved = _render(site, run)
+            if resolved is not None:
+                results[site.key] = resolved
+        if run.failures:
+            raise ResolutionError(run.failures, source=source)
+        return {key: results[key] for key in texts}
+
+    def _site(self, key: K, text: str) -> _Site[K] | None:
+        """The text as a site to render, or None when it is plain text."""
+        if not isinstance(text, str):
+            raise TypeError(f"texts must map keys to str, not {type(text).__name__}")
+        if not contains_reference(text, schemes=self.schemes):
+            return None
+        try:
+            template = parse(text, schemes=self.schemes)
+        except ReferenceSyntaxError as err:
+            return _Site(key, text, None, err)
+        # A literal template still matters when it held escapes ($${secret:...}).
+        if template.is_literal and template.parts == (text,):
+            return None
+        return _Site(key, text, template)
 
     def resolve(
         self,
@@ -153,101 +217,26 @@ class Resolver:
         lines: Mapping[str, int] | None = None,
         reveal: bool = True,
     ) -> Resolution:
-        """Resolve ``tree``. With ``reveal=False`` every reference is still fetched
-        (so missing ones are reported) but replaced by :data:`MASK`."""
-        run = _Run(source, lines or {}, reveal)
-        sites: list[_Site] = []
-        _collect(tree, (), sites, source)
-        keys = list(
-            dict.fromkeys(
-                ref.key for site in sites if site.template for ref in site.template.references
-            )
+        """A copy of ``tree`` with every string's references resolved (see
+        :meth:`resolve_texts`; failures' ``site`` is the :data:`TreePath`)."""
+        texts = {
+            path: text
+            for path, text in walk_strings(tree, source=source)
+            if contains_reference(text, schemes=self.schemes)
+        }
+        resolved = self.resolve_texts(
+            texts, reveal=reveal, where=format_location, source=source, lines=lines
         )
-        run.fetched = self._source.get_many(keys) if keys else {}
-        # Rendered texts hold values: kept masked, so that no frame on the way of
-        # the ResolutionError below holds one in clear.
-        rendered: dict[TreePath, SecretValue] = {}
-        for site in sites:
-            text = _render(site, run)
-            if text is not None:
-                rendered[site.path] = text
-        if run.failures:
-            raise ResolutionError(run.failures, source=source)
-        return Resolution(_rebuild(tree, (), rendered), tuple(run.provenance))
-
-
-def _collect(node: Any, path: TreePath, sites: list[_Site], source: str | None) -> None:
-    """Find, in tree order, every string that holds a reference."""
-    if isinstance(node, str):
-        if not contains_reference(node):
-            return
-        try:
-            template = parse(node)
-        except ReferenceSyntaxError as err:
-            sites.append(_Site(path, node, None, err))
-            return
-        # A literal template still matters when it held escapes ($${secret:...}).
-        if not (template.is_literal and template.parts == (node,)):
-            sites.append(_Site(path, node, template))
-    elif isinstance(node, Mapping):
-        _check_depth(path, source)
-        for key, value in node.items():
-            _collect(value, (*path, key), sites, source)
-    elif isinstance(node, list | tuple):
-        _check_depth(path, source)
-        for index, value in enumerate(node):
-            _collect(value, (*path, index), sites, source)
-
-
-def _check_depth(path: TreePath, source: str | None) -> None:
-    """Refuse a container below :data:`MAX_DEPTH` others (a cycle ends here too)."""
-    if len(path) >= MAX_DEPTH:
-        raise ConfigError(
-            f"nested deeper than {MAX_DEPTH} levels at {format_location(path[:5])}... "
-            "(or the tree contains itself)",
-            source=source,
-        )
-
-
-def _render(site: _Site, run: _Run) -> SecretValue | None:
-    """The site's text with references substituted (masked: it holds values), or
-    None after recording failures."""
-    location = format_location(site.path)
-    if site.template is None:
-        err = site.syntax_error
-        assert err is not None  # noqa: S101 - a site has a template or an error
-        located = err.located(source=run.source, line=run.lines.get(location))
-        snippet = _snippet(site.text, err.position)
-        run.failures.append(ResolutionFailure(run.where(location), snippet, err.reason, located))
-        return None
-    ok = True
-
-    def lookup(ref: Reference) -> str:
-        nonlocal ok
-        outcome = run.fetched.get(ref.key)
-        try:
-            value, defaulted = reference_value(ref, outcome)
-        except ProviderError as err:
-            ok = False
-            run.failures.append(
-                ResolutionFailure(run.where(location), ref.format(), reason_of(err), err)
-            )
-            return ""
-        if defaulted or not isinstance(outcome, Secret):
-            run.provenance.append(Provenance(location, ref.format(), None, None, True))
-        else:
-            run.provenance.append(
-                Provenance(location, ref.format(), outcome.provider, outcome.version)
-            )
-        return value if run.reveal else MASK
-
-    text = SecretValue(site.template.render(lookup))
-    return text if ok else None
+        provenance = tuple(item for text in resolved.values() for item in text.provenance)
+        changed = {path: text.reveal() for path, text in resolved.items()}
+        return Resolution(replace_at(tree, changed), provenance)
 
 
 def reference_value(ref: Reference, outcome: Secret | ProviderError | None) -> tuple[str, bool]:
-    """The text ``ref`` stands for, given what fetching ``ref.key`` produced, and
-    whether that text is the reference's default.
+    """The text the secret reference ``ref`` stands for, given what fetching
+    ``ref.key`` produced (a :class:`Secret`, the :class:`ProviderError` the fetch
+    raised, or ``None`` when nothing came back), and whether that text is the
+    reference's default.
 
     The field is selected here; the default is used only when the secret or the
     field does not exist. Any other outcome raises its typed error.
@@ -265,6 +254,105 @@ def reference_value(ref: Reference, outcome: Secret | ProviderError | None) -> t
     return value, False
 
 
+# -- one batch -----------------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class _Site(Generic[K]):
+    """A text that holds references (or a malformed one), under the caller's key."""
+
+    key: K
+    text: str
+    template: Template | None
+    syntax_error: ReferenceSyntaxError | None = None
+
+
+@dataclass(slots=True)
+class _Run:
+    """The state of one batch: how to label sites, what was fetched, what failed."""
+
+    label: Callable[[Any], str]
+    source: str | None
+    lines: Mapping[str, int]
+    reveal: bool
+    environ: Mapping[str, str] | None = field(repr=False)
+    fetched: Mapping[Key, Secret | ProviderError] = field(default_factory=dict)
+    failures: list[ResolutionFailure] = field(default_factory=list)
+
+    def where(self, location: str) -> str:
+        line = self.lines.get(location)
+        return f"{location} (line {line})" if line is not None else location
+
+
+def _default_label(key: Any) -> str:
+    return format_location(key) if isinstance(key, tuple) else str(key)
+
+
+def _labeller(where: Callable[[K], str] | Mapping[K, str] | None) -> Callable[[Any], str]:
+    if where is None:
+        return _default_label
+    if isinstance(where, Mapping):
+        labels = where
+        return lambda key: labels[key] if key in labels else _default_label(key)
+    return where
+
+
+def _render(site: _Site[K], run: _Run) -> ResolvedText | None:
+    """The site's text with its references substituted, or None after recording
+    failures. A text that took a value from a secret is kept masked (a
+    :class:`SecretValue`), so no frame on the way of a ResolutionError holds it."""
+    location = run.label(site.key)
+    if site.template is None:
+        err = site.syntax_error
+        assert err is not None  # noqa: S101 - a site has a template or an error
+        located = err.located(source=run.source, line=run.lines.get(location))
+        failure = SiteFailure(
+            run.where(location), _snippet(site.text, err.position), err.reason, located, site.key
+        )
+        run.failures.append(failure)
+        return None
+    ok = True
+    secret = False
+    provenance: list[Provenance] = []
+
+    def lookup(ref: Reference) -> str:
+        nonlocal ok, secret
+        try:
+            if ref.scheme == "env":
+                return _variable(ref, run)
+            outcome = run.fetched.get(ref.key)
+            value, defaulted = reference_value(ref, outcome)
+        except SecretwireError as err:
+            ok = False
+            failure = SiteFailure(run.where(location), ref.format(), reason_of(err), err, site.key)
+            run.failures.append(failure)
+            return ""
+        if defaulted or not isinstance(outcome, Secret):
+            provenance.append(Provenance(location, ref.format(), None, None, True))
+        else:
+            secret = True
+            provenance.append(Provenance(location, ref.format(), outcome.provider, outcome.version))
+        return value if run.reveal else MASK
+
+    text = SecretValue(site.template.render(lookup))
+    if not ok:
+        return None
+    return ResolvedText(text if secret else text.reveal(), tuple(provenance))
+
+
+def _variable(ref: Reference, run: _Run) -> str:
+    """The value of ``${env:VAR}`` (or its default when the variable is unset).
+
+    The environment stays on ``run`` (whose repr leaves it out): a frame local
+    holding it would show every variable in an error tracker's report."""
+    value = None if run.environ is None else run.environ.get(ref.name)
+    if value is not None:
+        return value
+    if ref.default is not None:
+        return ref.default
+    raise ConfigError(f"environment variable {ref.name} is not set")
+
+
 def _snippet(text: str, position: int, width: int = 40) -> str:
     """The malformed reference text around ``position``, for error messages.
 
@@ -273,16 +361,3 @@ def _snippet(text: str, position: int, width: int = 40) -> str:
     start = text.rfind("$", 0, position + 1)
     start = max(start, 0)
     return text[start : start + width] + ("..." if len(text) > start + width else "")
-
-
-def _rebuild(node: Any, path: TreePath, rendered: Mapping[TreePath, SecretValue]) -> Any:
-    if isinstance(node, str):
-        text = rendered.get(path)
-        return node if text is None else text.reveal()
-    if isinstance(node, Mapping):
-        return {key: _rebuild(value, (*path, key), rendered) for key, value in node.items()}
-    if isinstance(node, list):
-        return [_rebuild(value, (*path, i), rendered) for i, value in enumerate(node)]
-    if isinstance(node, tuple):
-        return tuple(_rebuild(value, (*path, i), rendered) for i, value in enumerate(node))
-    return node

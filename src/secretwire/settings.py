@@ -21,9 +21,11 @@
 
 Option strings may use ``${env:VAR}`` / ``${env:VAR:-default}`` and, when the
 environment names a ``bootstrap`` environment, ``${secret:...}`` references that
-resolve through it. An option string that held a reference reaches the provider
-as a :class:`~secretwire.SecretValue`: providers use it and never show it (in
-errors, health details or reprs). Every error names the file and the key.
+resolve through it: one pass of the reference grammar reads both (a value that was
+substituted is never read again). An option string that held a secret reference
+reaches the provider as a :class:`~secretwire.SecretValue`: providers use it and
+never show it (in errors, health details or reprs). Every error names the file and
+the key. Build a manager with :meth:`SecretManager.from_settings`.
 """
 
 from __future__ import annotations
@@ -36,11 +38,12 @@ from pathlib import Path
 from typing import Any
 
 from .configfile import load_config, parse_toml
-from .errors import ConfigError, ResolutionError
-from .manager import SecretManager
+from .errors import ConfigError, ProviderError, ResolutionError
+from .paths import TreePath, format_location, replace_at, walk_strings
+from .pipeline import ProviderStage
 from .providers import get_provider_class, is_known_provider
 from .providers.base import SecretProvider
-from .references import escape, parse
+from .resolver import Resolver, SiteFailure
 from .values import SecretValue
 
 __all__ = [
@@ -60,7 +63,6 @@ CONFIG_ENV_VAR = "SECRETWIRE_CONFIG"
 DEFAULT_ENV_VAR = "SECRETWIRE_ENV"
 SETTINGS_FILENAMES = ("secretwire.yaml", "secretwire.yml")
 
-_ENV_PATTERN = re.compile(r"\$\{env:([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
 _TOP_KEYS = {"environment_variable", "default_environment", "cache", "environments"}
 _ENV_KEYS = {"provider", "options", "bootstrap", "cache"}
 _CACHE_KEYS = {"enabled", "ttl", "maxsize"}
@@ -84,7 +86,7 @@ class EnvironmentSettings:
 
 @dataclass(frozen=True, slots=True)
 class Settings:
-    """A loaded settings file. Build managers with :meth:`manager`."""
+    """A loaded settings file. Build managers with :meth:`SecretManager.from_settings`."""
 
     source: str
     base_dir: Path
@@ -123,97 +125,70 @@ class Settings:
         """Build the provider for ``environment`` (or the selected one)."""
         return self._build_provider(self.select(environment), ())
 
-    def manager(self, environment: str | None = None, **overrides: Any) -> SecretManager:
-        """Build a :class:`SecretManager` for ``environment`` (or the selected one)."""
-        name = self.select(environment)
-        env = self.environments[name]
-        provider = self._build_provider(name, ())
-        options: dict[str, Any] = {
-            "cache": env.cache.enabled,
-            "cache_ttl": env.cache.ttl,
-            "cache_maxsize": env.cache.maxsize,
-            "environment": name,
-        }
-        options.update(overrides)
-        return SecretManager(provider, **options)
-
     def _build_provider(self, name: str, chain: tuple[str, ...]) -> SecretProvider:
         if name in chain:
             cycle = " -> ".join((*chain, name))
             raise ConfigError(f"bootstrap cycle: {cycle}", source=self.source, key="environments")
         env = self.environments[name]
-        key = f"environments.{name}"
-        # With a bootstrap, substituted variable values are escaped so the
-        # reference pass that follows takes them as text: nothing substituted is
-        # ever parsed again.
-        options = _expand_env(
-            env.options, self.source, f"{key}.options", escaped=env.bootstrap is not None
-        )
-        if env.bootstrap is not None:
-            options = self._bootstrap(env, options, (*chain, name))
+        options = self._options(env, (*chain, name))
         cls = get_provider_class(env.provider)
         try:
             return cls.from_options(options, base_dir=self.base_dir)
         except ConfigError as err:
-            option_key = f"{key}.options" + (f".{err.key}" if err.key else "")
+            option_key = f"environments.{name}.options" + (f".{err.key}" if err.key else "")
             raise ConfigError(err.reason, source=self.source, key=option_key) from None
 
-    def _bootstrap(
-        self, env: EnvironmentSettings, options: Mapping[str, Any], chain: tuple[str, ...]
-    ) -> Mapping[str, Any]:
-        assert env.bootstrap is not None  # noqa: S101 - checked by caller
-        provider = self._build_provider(env.bootstrap, chain)
-        with SecretManager(provider, cache=False, environment=env.bootstrap) as boot:
-            try:
-                resolved: Mapping[str, Any] = boot.resolve(
-                    options, source=f"{self.source}: environments.{env.name}.options"
-                )
-            except ResolutionError as err:
-                raise ConfigError(
-                    f"bootstrap through {env.bootstrap!r} failed: {err}",
-                    source=self.source,
-                    key=f"environments.{env.name}.options",
-                ) from None
-        hidden = _from_secrets(options, resolved)
-        assert isinstance(hidden, Mapping)  # noqa: S101 - same shape as options
-        return hidden
+    def _options(self, env: EnvironmentSettings, chain: tuple[str, ...]) -> Mapping[str, Any]:
+        """``env``'s options with ``${env:...}`` and, through its bootstrap environment's
+        provider (no cache), ``${secret:...}`` resolved in one pass. A string that held
+        a secret reference becomes a :class:`SecretValue`."""
+        boot = None
+        if env.bootstrap is not None:
+            boot = ProviderStage(self._build_provider(env.bootstrap, chain))
+        key = f"environments.{env.name}.options"
+        try:
+            resolved = Resolver(boot, environ=os.environ).resolve_texts(
+                dict(walk_strings(env.options, source=self.source)),
+                source=f"{self.source}: {key}",
+            )
+        except ResolutionError as err:
+            raise self._options_error(env, err) from None
+        finally:
+            if boot is not None:
+                boot.close()
+        options = replace_at(
+            env.options,
+            {
+                path: SecretValue(text.reveal()) if text.provenance else text.value
+                for path, text in resolved.items()
+            },
+        )
+        assert isinstance(options, Mapping)  # noqa: S101 - same shape as env.options
+        return options
+
+    def _options_error(self, env: EnvironmentSettings, err: ResolutionError) -> ConfigError:
+        """One ConfigError for failed options: the first one that is not about a
+        secret (an unset variable, a malformed reference) naming its key, else the
+        bootstrap's failure as a whole."""
+        for failure in err.failures:
+            if isinstance(failure.error, ProviderError) or not isinstance(failure, SiteFailure):
+                continue
+            reason = failure.reason
+            if not isinstance(failure.error, ConfigError):
+                reason = f"{failure.reference}: {reason}"
+            return ConfigError(reason, source=self.source, key=_option_key(env, failure.site))
+        return ConfigError(
+            f"bootstrap through {env.bootstrap!r} failed: {err}",
+            source=self.source,
+            key=f"environments.{env.name}.options",
+        )
 
 
-def _from_secrets(original: Any, resolved: Any) -> Any:
-    """``resolved`` with every string that held a reference in ``original`` wrapped in
-    a :class:`SecretValue`, so the provider uses the option but never shows it."""
-    if isinstance(original, str):
-        if isinstance(resolved, str) and not parse(original).is_literal:
-            return SecretValue(resolved)
-        return resolved
-    if isinstance(original, Mapping) and isinstance(resolved, Mapping):
-        return {k: _from_secrets(original.get(k), v) for k, v in resolved.items()}
-    if isinstance(original, list) and isinstance(resolved, list):
-        return [_from_secrets(o, r) for o, r in zip(original, resolved, strict=True)]
-    return resolved
-
-
-def _expand_env(node: Any, source: str, key: str, *, escaped: bool) -> Any:
-    """Replace ``${env:VAR}`` / ``${env:VAR:-default}`` in option strings."""
-    if isinstance(node, str):
-
-        def repl(match: re.Match[str]) -> str:
-            var, default = match.group(1), match.group(2)
-            value = os.environ.get(var)
-            if value is None:
-                if default is None:
-                    raise ConfigError(
-                        f"environment variable {var} is not set", source=source, key=key
-                    )
-                value = default
-            return escape(value) if escaped else value
-
-        return _ENV_PATTERN.sub(repl, node)
-    if isinstance(node, Mapping):
-        return {k: _expand_env(v, source, f"{key}.{k}", escaped=escaped) for k, v in node.items()}
-    if isinstance(node, list):
-        return [_expand_env(v, source, f"{key}[{i}]", escaped=escaped) for i, v in enumerate(node)]
-    return node
+def _option_key(env: EnvironmentSettings, path: TreePath) -> str:
+    """``environments.NAME.options.url``, ``...options.hosts[0]``."""
+    location = format_location(path)
+    base = f"environments.{env.name}.options"
+    return base + location if location.startswith("[") else f"{base}.{location}"
 
 
 def find_settings_file(start: Path | None = None) -> Path | None:

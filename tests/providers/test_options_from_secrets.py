@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from secretwire import AccessDenied, ConfigError, ProviderError, load_settings
+from secretwire import AccessDenied, ConfigError, ProviderError, SecretManager
 from secretwire.providers.base import HIDDEN, HealthStatus
 from secretwire.testing import CANARY, assert_no_leak
 from tests.servers.openbao import OpenBao
@@ -64,7 +64,7 @@ def test_vault_options_from_a_secret(
         "vault",
         {"url": "${secret:url}", "token": "${secret:token}", "mount": "${secret:mount}"},
     )
-    with load_settings(path).manager("main") as manager:
+    with SecretManager.from_settings(path, environment="main") as manager:
         health = manager.health()
         assert health.status is HealthStatus.UNAVAILABLE  # no such mount
         assert HIDDEN in health.detail
@@ -74,7 +74,7 @@ def test_vault_options_from_a_secret(
         _assert_not_shown(texts, MOUNT, openbao_server.url, token)
         assert_no_leak(info.value, token)
     _boot(monkeypatch, mount="secret")
-    with load_settings(path).manager("main") as manager:
+    with SecretManager.from_settings(path, environment="main") as manager:
         health = manager.health()
         assert health.ok, health.detail
         manager.set("from-bootstrap/x", CANARY)
@@ -93,7 +93,7 @@ def test_aws_options_from_a_secret(
         "aws",
         {"endpoint_url": "${secret:endpoint}", "region": "${secret:region}"},
     )
-    with load_settings(path).manager("main") as manager:
+    with SecretManager.from_settings(path, environment="main") as manager:
         manager.set("from-bootstrap/x", "works")
         assert manager.get("from-bootstrap/x").reveal() == "works"
         _assert_not_shown([repr(manager.provider)], moto_server, "eu-north-1")
@@ -109,7 +109,7 @@ def test_aws_options_from_a_secret(
             "secret_access_key_env": "SWT_SOME_OTHER_VARIABLE",
         },
     )
-    with load_settings(path).manager("main") as manager:
+    with SecretManager.from_settings(path, environment="main") as manager:
         with pytest.raises(ConfigError) as info:
             manager.get("from-bootstrap/x")
         health = manager.health()
@@ -135,7 +135,7 @@ def test_azure_options_from_a_secret(tmp_path: Path, monkeypatch: pytest.MonkeyP
         },
     )
     path.write_text(path.read_text().replace("'0'", "0").replace("'5'", "5"))
-    with load_settings(path).manager("main") as manager:
+    with SecretManager.from_settings(path, environment="main") as manager:
         with pytest.raises(ProviderError) as info:
             manager.get("db-password")
         health = manager.health()
@@ -153,7 +153,7 @@ def test_azure_options_from_a_secret(tmp_path: Path, monkeypatch: pytest.MonkeyP
         },
     )
     with pytest.raises(ConfigError) as invalid:  # the tenant id holds invalid characters
-        load_settings(path).manager("main")
+        SecretManager.from_settings(path, environment="main")
     _assert_not_shown([str(invalid.value)], CANARY, VARIABLE, "a-client-secret")
     assert_no_leak(invalid.value, "a-client-secret")
 
@@ -162,13 +162,13 @@ def test_file_options_from_a_secret(tmp_path: Path, monkeypatch: pytest.MonkeyPa
     folder = f"store-{uuid.uuid4().hex[:8]}"
     _boot(monkeypatch, path=f"{folder}/dev.store", keyfile=f"{folder}/dev.key", keyenv=VARIABLE)
     path = _settings(tmp_path, "file", {"path": "${secret:path}", "key_file": "${secret:keyfile}"})
-    with load_settings(path).manager("main") as manager:
+    with SecretManager.from_settings(path, environment="main") as manager:
         manager.set("a", "b")
         assert (tmp_path / folder / "dev.store").is_file()
         assert (tmp_path / folder / "dev.key").is_file()
         assert folder not in repr(manager.provider)
     (tmp_path / folder / "dev.store").write_bytes(b"not a store")
-    with load_settings(path).manager("main") as manager:
+    with SecretManager.from_settings(path, environment="main") as manager:
         with pytest.raises(ProviderError) as corrupted:
             manager.get("a")
         health = manager.health()
@@ -176,7 +176,10 @@ def test_file_options_from_a_secret(tmp_path: Path, monkeypatch: pytest.MonkeyPa
     monkeypatch.delenv(VARIABLE, raising=False)
     _boot(monkeypatch, path=f"{folder}/other.store")
     path = _settings(tmp_path, "file", {"path": "${secret:path}", "key_env": "${secret:keyenv}"})
-    with load_settings(path).manager("main") as manager, pytest.raises(ConfigError) as unset:
+    with (
+        SecretManager.from_settings(path, environment="main") as manager,
+        pytest.raises(ConfigError) as unset,
+    ):
         manager.set("a", "b")
     _assert_not_shown([str(unset.value)], VARIABLE, folder)
 
@@ -185,7 +188,7 @@ def test_env_prefix_from_a_secret(tmp_path: Path, monkeypatch: pytest.MonkeyPatc
     _boot(monkeypatch, prefix=VARIABLE + "_")
     monkeypatch.setenv(f"{VARIABLE}_DB", "works")
     path = _settings(tmp_path, "env", {"prefix": "${secret:prefix}"})
-    with load_settings(path).manager("main") as manager:
+    with SecretManager.from_settings(path, environment="main") as manager:
         assert manager.get("db").reveal() == "works"
         with pytest.raises(ProviderError) as missing:
             manager.get("other")

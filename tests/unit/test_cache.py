@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 
 import pytest
 
@@ -121,3 +122,126 @@ def test_bad_arguments() -> None:
         SecretCache(ttl=0)
     with pytest.raises(ValueError, match="maxsize"):
         SecretCache(maxsize=0)
+
+
+# -- batches: get_or_load_many -------------------------------------------------------------
+
+
+class Missing(Exception):
+    """A per-key outcome the loader returns instead of a value (not cached)."""
+
+
+def test_get_or_load_many_serves_hits_and_loads_misses_in_one_call() -> None:
+    cache: SecretCache[str, str] = SecretCache(ttl=100, timer=FakeClock())
+    cache.get_or_load("a", lambda: "A")
+    calls: list[list[str]] = []
+
+    def load(keys: list[str]) -> dict[str, str | Missing]:
+        calls.append(keys)
+        return {key: Missing(key) if key == "nope" else key.upper() for key in keys}
+
+    results = cache.get_or_load_many(["a", "b", "nope", "b"], load, error=Missing)
+    assert calls == [["b", "nope"]]
+    assert results["a"] == "A" and results["b"] == "B"
+    assert isinstance(results["nope"], Missing)
+    again = cache.get_or_load_many(["b", "nope"], load, error=Missing)
+    assert calls[-1] == ["nope"]  # errors are not cached
+    assert again["b"] == "B"
+    assert cache.stats().errors == 2
+
+
+def test_get_or_load_many_loader_that_raises_fails_every_waiter() -> None:
+    cache: SecretCache[str, str] = SecretCache(ttl=100)
+
+    def broken(keys: list[str]) -> dict[str, str | Missing]:
+        raise RuntimeError("backend bug")
+
+    with pytest.raises(RuntimeError, match="backend bug"):
+        cache.get_or_load_many(["a"], broken, error=Missing)
+    assert cache.get_or_load_many(["a"], lambda keys: dict.fromkeys(keys, "v"), error=Missing) == {
+        "a": "v"
+    }
+
+
+def test_get_or_load_many_loader_leaving_a_key_out_finishes_every_flight() -> None:
+    cache: SecretCache[str, str] = SecretCache(ttl=100)
+    with pytest.raises(RuntimeError, match="no outcome"):
+        cache.get_or_load_many(["a", "b"], lambda keys: {"a": "A"}, error=Missing)
+    # No flight is left open: the next caller loads "b" instead of waiting forever.
+    assert cache.get_or_load("b", lambda: "B") == "B"
+
+
+def test_thirty_two_concurrent_batches_load_each_key_once() -> None:
+    """32 callers miss overlapping keys at once: one load per key, every caller
+    gets every key, waiters get the per-key error of the flight they joined."""
+    cache: SecretCache[str, str] = SecretCache(ttl=100)
+    loaded: list[str] = []
+    lock = threading.Lock()
+    barrier = threading.Barrier(32)
+
+    def load(keys: list[str]) -> dict[str, str | Missing]:
+        with lock:
+            loaded.extend(keys)
+        time.sleep(0.01)  # keep the flights open while the others arrive
+        return {key: Missing(key) if key == "k7" else f"v-{key}" for key in keys}
+
+    results: list[dict[str, str | Missing]] = []
+
+    def worker(index: int) -> None:
+        keys = [f"k{(index + step) % 10}" for step in range(5)]
+        barrier.wait()
+        results.append(cache.get_or_load_many(keys, load, error=Missing))
+
+    threads = [threading.Thread(target=worker, args=(i,)) for i in range(32)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    cached = [key for key in loaded if key != "k7"]  # an error is not cached: may reload
+    assert sorted(cached) == sorted(set(cached)) and len(set(cached)) == 9
+    assert len(results) == 32
+    for outcome in results:
+        assert len(outcome) == 5
+        for key, value in outcome.items():
+            if key == "k7":
+                assert isinstance(value, Missing)
+            else:
+                assert value == f"v-{key}"
+
+
+def test_a_batch_joining_a_single_load_gets_its_error_as_the_outcome() -> None:
+    cache: SecretCache[str, str] = SecretCache(ttl=100)
+    started = threading.Event()
+    release = threading.Event()
+
+    def slow_missing() -> str:
+        started.set()
+        release.wait(5)
+        raise Missing("k")
+
+    def single_get() -> None:
+        with pytest.raises(Missing):
+            cache.get_or_load("k", slow_missing)
+
+    single = threading.Thread(target=single_get)
+    single.start()
+    started.wait(5)
+    outcome: dict[str, str | Missing] = {}
+    batch = threading.Thread(
+        target=lambda: outcome.update(
+            cache.get_or_load_many(["k"], lambda keys: dict.fromkeys(keys, "x"), error=Missing)
+        )
+    )
+    batch.start()
+    time.sleep(0.05)
+    release.set()
+    single.join()
+    batch.join()
+    assert isinstance(outcome["k"], Missing)
+
+
+def test_the_flight_protocol_is_private() -> None:
+    import secretwire.cache
+
+    assert not hasattr(secretwire.cache, "Lookup")
+    assert not any(hasattr(SecretCache, name) for name in ("begin", "finish", "wait"))

@@ -239,3 +239,28 @@ def test_layer_overriding_only_get_also_guards_batches(memory: MemoryProvider) -
         with pytest.raises(ResolutionError, match="access denied"):
             manager.resolve({"a": "${secret:db/password}", "b": "${secret:db/creds#user}"})
     assert memory.calls["get"] == 0
+
+
+def test_thirty_two_concurrent_batches_fetch_each_missing_key_once() -> None:
+    provider = GatedProvider({f"s{i}": str(i) for i in range(10)})
+    provider.calls.clear()
+    with SecretManager(provider, max_workers=4) as manager:
+        barrier = threading.Barrier(32)
+        results: list[dict[tuple[str, str | None], Secret | ProviderError]] = []
+
+        def worker(index: int) -> None:
+            keys = [(f"s{(index + step) % 10}", None) for step in range(4)]
+            barrier.wait()
+            results.append(manager.get_many(keys))
+
+        threads = [threading.Thread(target=worker, args=(i,)) for i in range(32)]
+        for t in threads:
+            t.start()
+        provider.entered.wait(10)
+        provider.gate.set()
+        for t in threads:
+            t.join()
+    assert provider.calls["get"] == 10
+    assert len(results) == 32
+    for outcome in results:
+        assert all(secret.reveal() == key[0][1:] for key, secret in outcome.items())  # type: ignore[union-attr]

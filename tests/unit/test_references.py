@@ -309,3 +309,75 @@ def test_as_reference_accepts_bare_form_and_reports_user_positions() -> None:
         as_reference("a b")
     assert info.value.position == 1
     assert info.value.text == "a b"
+
+
+# -- the env scheme ---------------------------------------------------------------------
+
+BOTH = ("secret", "env")
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("${env:HOME}", [Reference("HOME", scheme="env")]),
+        ("$<env:_X1>", [Reference("_X1", style="$<", scheme="env")]),
+        ("${env:A:-x:y\\}z}", [Reference("A", default="x:y}z", scheme="env")]),
+        ("${env:A:-}", [Reference("A", default="", scheme="env")]),
+        (
+            "${env:A}/${secret:db#u}",
+            [Reference("A", scheme="env"), Reference("db", field="u")],
+        ),
+    ],
+)
+def test_env_references_with_the_env_scheme(text: str, expected: list[Reference]) -> None:
+    assert list(parse(text, schemes=BOTH).references) == expected
+    for ref in expected:
+        assert list(parse(ref.format(), schemes=BOTH).references) == [ref]
+
+
+def test_env_is_literal_unless_asked_for() -> None:
+    assert parse("${env:HOME}").is_literal
+    assert parse("$${env:HOME}").parts == ("$${env:HOME}",)
+    assert parse("$${env:HOME}", schemes=BOTH).parts == ("${env:HOME}",)
+    assert parse("${secret:x}", schemes=("env",)).is_literal
+
+
+@pytest.mark.parametrize(
+    ("text", "reason", "position"),
+    [
+        ("${env:}", "empty variable name in reference", 6),
+        ("${env:9X}", "unexpected character '9' in reference", 6),
+        ("${env:A-B}", "unexpected character '-' in reference", 7),
+        ("${env:A", "unterminated reference (missing '}')", 0),
+        ("x ${env:A#f}", "unexpected character '#' in reference", 9),
+        ("${env:A:-x\\", "backslash at end of text in reference default", 10),
+    ],
+)
+def test_env_syntax_errors_are_those_of_the_grammar(text: str, reason: str, position: int) -> None:
+    with pytest.raises(ReferenceSyntaxError) as info:
+        parse(text, schemes=BOTH)
+    assert (info.value.reason, info.value.position) == (reason, position)
+
+
+def test_escape_and_format_know_the_schemes() -> None:
+    assert escape("${env:A}") == "${env:A}"
+    assert escape("${env:A}", schemes=BOTH) == "$${env:A}"
+    template = parse("$${env:A}${env:B}", schemes=BOTH)
+    assert parse(template.format(), schemes=BOTH) == template
+
+
+def test_env_reference_checks() -> None:
+    with pytest.raises(ReferenceSyntaxError):
+        Reference("1A", scheme="env")
+    with pytest.raises(ValueError, match="no field"):
+        Reference("A", field="f", scheme="env")
+    with pytest.raises(ValueError, match="scheme"):
+        Reference("A", scheme="vault")  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="unknown reference scheme"):
+        parse("x", schemes=("vault",))  # type: ignore[arg-type]
+
+
+@given(st.lists(st.text(alphabet="${}<>:-envsecrt\\AB", max_size=12), max_size=4))
+def test_env_and_secret_texts_escape_round_trip(pieces: list[str]) -> None:
+    text = "".join(pieces)
+    assert parse(escape(text, schemes=BOTH), schemes=BOTH).parts == ((text,) if text else ())

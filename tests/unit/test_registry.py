@@ -68,6 +68,6 @@ def test_third_party_entry_point_is_discovered(
     assert "plugin" in available_providers()
     settings_file = tmp_path / "secretwire.yaml"
     settings_file.write_text("environments: {dev: {provider: plugin}}\n")
-    with load_settings(settings_file).manager() as manager:
+    with SecretManager.from_settings(load_settings(settings_file)) as manager:
         assert isinstance(manager, SecretManager)
         assert manager.provider.name == "plugin"

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from secretwire import ConfigError, SecretManager, load_settings
+from secretwire import ConfigError, SecretManager, SecretValue, load_settings
 from secretwire.providers.env import EnvProvider
 from secretwire.providers.memory import MemoryProvider
 
@@ -47,12 +47,12 @@ def test_environment_variable_switches_provider(
     settings = load_settings(write(tmp_path, SETTINGS))
     monkeypatch.delenv("APP_ENV", raising=False)
     assert settings.select() == "development"
-    with settings.manager() as manager:
+    with SecretManager.from_settings(settings) as manager:
         assert isinstance(manager.provider, MemoryProvider)
         assert manager.get("db/password").reveal() == "dev-pw"
         assert manager.metrics().cache is not None
     monkeypatch.setenv("APP_ENV", "ci")
-    with settings.manager() as manager:
+    with SecretManager.from_settings(settings) as manager:
         assert isinstance(manager.provider, EnvProvider)
         assert manager.environment == "ci"
         assert manager.metrics().cache is None
@@ -64,7 +64,7 @@ def test_bootstrap_resolves_options_through_another_environment(
     monkeypatch.setenv("CI_SECRET_PROD_DB_PASSWORD", "from-bootstrap")
     monkeypatch.delenv("REGION", raising=False)
     settings = load_settings(write(tmp_path, SETTINGS))
-    with settings.manager("production") as manager:
+    with SecretManager.from_settings(settings, environment="production") as manager:
         assert manager.get("db/password").reveal() == "from-bootstrap"
         assert manager.get("region").reveal() == "eu-west-1"
 
@@ -75,7 +75,7 @@ def test_bootstrap_failure_names_file_and_key(
     monkeypatch.delenv("CI_SECRET_PROD_DB_PASSWORD", raising=False)
     path = write(tmp_path, SETTINGS)
     with pytest.raises(ConfigError) as info:
-        load_settings(path).manager("production")
+        SecretManager.from_settings(load_settings(path), environment="production")
     assert str(path) in str(info.value)
     assert "environments.production.options" in str(info.value)
     assert "${secret:prod/db-password}" in str(info.value)
@@ -88,7 +88,7 @@ def test_missing_env_var_in_options(tmp_path: Path, monkeypatch: pytest.MonkeyPa
         "environments:\n  dev:\n    provider: env\n    options: {prefix: '${env:NOPE_VAR}'}\n",
     )
     with pytest.raises(ConfigError, match=r"environments\.dev\.options\.prefix.*NOPE_VAR"):
-        load_settings(path).manager()
+        SecretManager.from_settings(load_settings(path))
 
 
 @pytest.mark.parametrize(
@@ -130,7 +130,9 @@ def test_missing_env_var_in_options(tmp_path: Path, monkeypatch: pytest.MonkeyPa
 def test_bad_settings_name_file_and_key(tmp_path: Path, text: str, key: str, message: str) -> None:
     path = write(tmp_path, text)
     with pytest.raises(ConfigError) as info:
-        load_settings(path).manager("dev" if "dev" in text else "a")
+        SecretManager.from_settings(
+            load_settings(path), environment="dev" if "dev" in text else "a"
+        )
     assert str(path) in str(info.value)
     assert key in str(info.value)
     assert message in str(info.value)
@@ -140,7 +142,7 @@ def test_unknown_environment_lists_known(tmp_path: Path, monkeypatch: pytest.Mon
     settings = load_settings(write(tmp_path, SETTINGS))
     monkeypatch.setenv("APP_ENV", "staging")
     with pytest.raises(ConfigError, match=r"unknown environment 'staging' \(from \$APP_ENV\)"):
-        settings.manager()
+        SecretManager.from_settings(settings)
 
 
 def test_no_environment_selected(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -183,7 +185,7 @@ def test_file_provider_paths_are_relative_to_the_settings_file(tmp_path: Path) -
         "    options: {path: store/dev.store, key_file: store/dev.key}\n",
     )
     (tmp_path / "store").mkdir()
-    with load_settings(path).manager() as manager:
+    with SecretManager.from_settings(load_settings(path)) as manager:
         manager.set("a", "b")
     assert (tmp_path / "store" / "dev.store").exists()
 
@@ -194,7 +196,7 @@ def test_env_values_are_not_parsed_as_references_during_bootstrap(
     monkeypatch.setenv("CI_SECRET_PROD_DB_PASSWORD", "pw")
     monkeypatch.setenv("REGION", "${secret:prod/db-password}")  # hostile variable value
     settings = load_settings(write(tmp_path, SETTINGS))
-    with settings.manager("production") as manager:
+    with SecretManager.from_settings(settings, environment="production") as manager:
         assert manager.get("region").reveal() == "${secret:prod/db-password}"
 
 
@@ -213,3 +215,101 @@ def test_unrelated_broken_pyproject_is_skipped(
     inner.mkdir()
     write(inner, "[tool.other\nbroken = ", "pyproject.toml")
     assert load_settings(start=inner).source == str(tmp_path / "secretwire.yaml")
+
+
+# -- ${env:...} is a scheme of the one grammar; one way to build a manager ----------------
+
+ONE_PASS = """\
+environments:
+  ci:
+    provider: env
+    options: {prefix: CI_SECRET_}
+  app:
+    provider: memory
+    bootstrap: ci
+    options:
+      secrets:
+        both: ${env:SW_T_HOST:-h}/${secret:db/password}
+        escaped: $${env:SW_T_HOST} $${secret:db/password}
+        windows: ${env:SW_T_UNSET:-C:\\\\temp}
+        defaulted: ${secret:nope:-fallback}
+"""
+
+
+def test_env_and_secret_references_in_options_resolve_in_one_pass(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SW_T_HOST", "db.internal")
+    monkeypatch.delenv("SW_T_UNSET", raising=False)
+    monkeypatch.setenv("CI_SECRET_DB_PASSWORD", "pw")
+    settings = load_settings(write(tmp_path, ONE_PASS))
+    options = settings._options(settings.environments["app"], ())
+    secrets = options["secrets"]
+    assert isinstance(secrets["both"], SecretValue)
+    assert secrets["both"].reveal() == "db.internal/pw"
+    assert secrets["escaped"] == "${env:SW_T_HOST} ${secret:db/password}"
+    assert secrets["windows"] == "C:\\temp"
+    # held a secret reference (its default was used): still never shown by the provider
+    assert isinstance(secrets["defaulted"], SecretValue)
+
+
+def test_without_bootstrap_secret_references_in_options_stay_text(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SW_T_PREFIX", "X_")
+    path = write(
+        tmp_path,
+        "environments:\n  dev:\n    provider: memory\n    options:\n"
+        "      secrets: {a: '${secret:b} ${env:SW_T_PREFIX}', b: '$${secret:b}'}\n",
+    )
+    with SecretManager.from_settings(path) as manager:
+        assert manager.get("a").reveal() == "${secret:b} X_"
+        assert manager.get("b").reveal() == "$${secret:b}"
+
+
+@pytest.mark.parametrize(
+    ("option", "message"),
+    [
+        ("'${env:9X}'", r"options\.prefix: \$\{env:9X\}: unexpected character '9'"),
+        ("'${env:A'", r"options\.prefix: \$\{env:A: unterminated reference"),
+        ("['a', '${env:SW_T_UNSET}']", r"options\.prefix\[1\]: environment variable SW_T_UNSET"),
+    ],
+)
+def test_option_reference_errors_name_the_key(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, option: str, message: str
+) -> None:
+    monkeypatch.delenv("SW_T_UNSET", raising=False)
+    path = write(
+        tmp_path, f"environments:\n  dev:\n    provider: env\n    options: {{prefix: {option}}}\n"
+    )
+    with pytest.raises(ConfigError, match=message) as info:
+        SecretManager.from_settings(path)
+    assert info.value.source == str(path)
+
+
+def test_an_unset_variable_is_reported_before_the_bootstrap_failure(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("CI_SECRET_DB_PASSWORD", raising=False)
+    monkeypatch.delenv("SW_T_UNSET", raising=False)
+    text = ONE_PASS.replace("${env:SW_T_HOST:-h}", "${env:SW_T_UNSET}")
+    with pytest.raises(ConfigError) as info:
+        SecretManager.from_settings(write(tmp_path, text), environment="app")
+    assert info.value.key == "environments.app.options.secrets.both"
+    assert info.value.reason == "environment variable SW_T_UNSET is not set"
+
+
+def test_from_settings_is_the_one_way_to_build_a_manager(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("APP_ENV", raising=False)
+    path = write(tmp_path, SETTINGS)
+    assert not hasattr(load_settings(path), "manager")
+    for given in (path, str(path), load_settings(path)):
+        with SecretManager.from_settings(given, cache_ttl=5, max_workers=2) as manager:
+            assert manager.environment == "development"
+            metrics = manager.metrics()
+            assert metrics.cache is not None
+            assert (metrics.cache.ttl, metrics.cache.maxsize) == (5, 10)
+    with SecretManager.from_settings(path, environment="ci") as manager:
+        assert manager.metrics().cache is None  # the environment's own cache settings

@@ -644,7 +644,9 @@ class SecretwireHook:
                 ) from None
             manager = self._managers.get(name)
             if manager is None:
-                manager = self._managers[name] = self._settings.manager(name)
+                manager = self._managers[name] = SecretManager.from_settings(
+                    self._settings, environment=name
+                )
             return manager
 
     def close(self) -> None:

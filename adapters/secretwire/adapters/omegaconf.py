@@ -253,7 +253,7 @@ class SecretResolver:
     def _built(self, environment: str) -> SecretManager:
         manager = self._managers.get(environment)
         if manager is None:
-            manager = self._settings_file().manager(environment)
+            manager = SecretManager.from_settings(self._settings_file(), environment=environment)
             self._managers[environment] = manager
         return manager
 

@@ -811,5 +811,7 @@ def _manager_for(load: _Load, config: Mapping[str, Any]) -> SecretManager:
     with _managers_lock:
         manager = _managers.get(key)
         if manager is None:
-            manager = _managers[key] = settings.manager(environment)
+            manager = _managers[key] = SecretManager.from_settings(
+                settings, environment=environment
+            )
     return manager

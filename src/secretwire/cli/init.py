@@ -1,11 +1,17 @@
-"""``secretwire init``: a settings file, a development store and its key."""
+"""``secretwire init``: a settings file, a development store and its key.
+
+The store is created by the provider the new settings name, built from those
+settings (through the provider registry, as every command builds it): the CLI
+imports no concrete provider.
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Protocol, runtime_checkable
 
 from ..errors import ConfigError
-from ..providers.localfile import LocalFileProvider
+from ..settings import parse_settings
 
 SETTINGS_TEMPLATE = """\
 # secretwire settings: which backend serves secrets in which environment.
@@ -29,6 +35,13 @@ environments:
 GITIGNORE_ENTRY = ".secretwire/"
 
 
+@runtime_checkable
+class _Initializable(Protocol):
+    """A provider that can create its empty store (the ``file`` provider)."""
+
+    def initialize(self) -> None: ...
+
+
 def init_project(
     folder: Path, *, environment: str = "development", variable: str = "SECRETWIRE_ENV"
 ) -> list[str]:
@@ -43,17 +56,15 @@ def init_project(
     for existing in (settings, store, key):
         if existing.exists():
             raise ConfigError(f"{existing} already exists; refusing to overwrite it")
-    store.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-    LocalFileProvider(path=store, key_file=key, create=True).initialize()
-    settings.write_text(
-        SETTINGS_TEMPLATE.format(
-            variable=variable,
-            default=environment,
-            store=store.relative_to(folder).as_posix(),
-            key=key.relative_to(folder).as_posix(),
-        ),
-        encoding="utf-8",
+    text = SETTINGS_TEMPLATE.format(
+        variable=variable,
+        default=environment,
+        store=store.relative_to(folder).as_posix(),
+        key=key.relative_to(folder).as_posix(),
     )
+    store.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    _create_store(text, settings, folder, environment)
+    settings.write_text(text, encoding="utf-8")
     done = [
         f"created {settings.relative_to(folder)}",
         f"created {key.relative_to(folder)} (mode 0600; keep it out of version control)",
@@ -62,6 +73,20 @@ def init_project(
     if _ensure_gitignored(folder / ".gitignore"):
         done.append(f"added {GITIGNORE_ENTRY} to .gitignore")
     return done
+
+
+def _create_store(text: str, settings: Path, folder: Path, environment: str) -> None:
+    """Create the empty store of ``environment`` as the settings ``text`` describe it."""
+    import yaml  # noqa: PLC0415 - only init needs it here; the CLI starts without it
+
+    parsed = parse_settings(yaml.safe_load(text), source=str(settings), base_dir=folder)
+    provider = parsed.provider(environment)
+    try:
+        if not isinstance(provider, _Initializable):
+            raise ConfigError(f"provider {provider.name!r} cannot create a store")
+        provider.initialize()
+    finally:
+        provider.close()
 
 
 def _ensure_gitignored(gitignore: Path) -> bool:
