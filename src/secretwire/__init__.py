@@ -31,7 +31,9 @@ from .errors import (
     StoreCorrupted,
     StoreError,
     StoreKeyMismatch,
+    Unauthenticated,
     UnsupportedOperation,
+    reason_of,
 )
 from .manager import Metrics, SecretManager
 from .pipeline import BackendStats, Handler, Layer
@@ -108,6 +110,7 @@ __all__ = [
     "StoreError",
     "StoreKeyMismatch",
     "Template",
+    "Unauthenticated",
     "UnsupportedOperation",
     "__version__",
     "as_reference",
@@ -122,6 +125,7 @@ __all__ = [
     "load_settings",
     "parse",
     "parse_reference",
+    "reason_of",
     "register_provider",
     "unregister_provider",
 ]
