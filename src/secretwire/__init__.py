@@ -8,6 +8,7 @@ only these names.
 import os as _os
 import sys as _sys
 
+from ._extras import require_extra
 from ._version import __version__
 from .cache import CacheStats, SecretCache
 from .configfile import ConfigFile, dump_config, load_config
@@ -36,6 +37,7 @@ from .errors import (
     reason_of,
 )
 from .manager import Metrics, SecretManager
+from .masking import RedactingFilter, Redactor
 from .pipeline import BackendStats, Handler, Layer
 from .providers import (
     available_providers,
@@ -88,6 +90,8 @@ __all__ = [
     "Provenance",
     "ProviderError",
     "ProviderUnavailable",
+    "RedactingFilter",
+    "Redactor",
     "Reference",
     "ReferenceSyntaxError",
     "Resolution",
@@ -127,6 +131,7 @@ __all__ = [
     "parse_reference",
     "reason_of",
     "register_provider",
+    "require_extra",
     "unregister_provider",
 ]
 
