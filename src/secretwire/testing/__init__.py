@@ -33,17 +33,21 @@ from ._uniform import UniformCases
 from .clock import FakeClock
 from .fixtures import ns, unique_prefix
 from .leaks import CANARY, assert_no_leak, error_texts, exception_chain, leak_texts
+from .options import check_option_tables, check_options, update_option_tables
 
 __all__ = [
     "CANARY",
     "FakeClock",
     "ProviderContract",
     "assert_no_leak",
+    "check_option_tables",
+    "check_options",
     "error_texts",
     "exception_chain",
     "leak_texts",
     "ns",
     "unique_prefix",
+    "update_option_tables",
 ]
 
 
