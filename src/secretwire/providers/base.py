@@ -27,9 +27,8 @@ The kit's parts, all importable from this module:
 from __future__ import annotations
 
 import builtins
-import functools
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -44,7 +43,6 @@ from ..errors import (
     UnsupportedOperation,
     display_url,
 )
-from ..references import check_name
 from ..types import Capabilities, Health, HealthStatus, Key, Secret, SecretVersion
 from ..values import SecretValue
 from ._kit.checks import (
@@ -64,6 +62,7 @@ from ._kit.credentials import (
     read_secret_file,
     shown,
 )
+from ._kit.legacy import LEGACY, legacy_hook
 from ._kit.logs import quiet_loggers
 from ._kit.names import NamePolicy
 from ._kit.options import REQUIRED, Credential, Option, Options
@@ -174,7 +173,8 @@ class SecretProvider(ABC):
     batch_reads: ClassVar[bool] = False
     #: TRANSITION (issue 9): providers not yet converted to the hooks set this to
     #: override the public methods; the base then wraps each override with the
-    #: generic argument checks. Removed once every built-in provider is converted.
+    #: generic argument checks (``_kit/legacy.py``). Removed once every built-in
+    #: provider is converted.
     _legacy_public_methods: ClassVar[bool] = False
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
@@ -187,10 +187,10 @@ class SecretProvider(ABC):
                 f"SecretProvider check their arguments and call hooks; implement {hooks} "
                 "instead (see docs/writing-a-provider.md)"
             )
-        for method in overridden:
-            setattr(cls, method, _LEGACY[method](cls.__dict__[method]))
+        for method in overridden:  # TRANSITION: see _kit/legacy.py
+            setattr(cls, method, LEGACY[method](cls.__dict__[method]))
         if "get" in overridden and "_get" not in cls.__dict__:
-            cls._get = _legacy_hook(cls.__dict__["get"])  # type: ignore[method-assign]
+            cls._get = legacy_hook(cls.__dict__["get"])  # type: ignore[method-assign]
         cls.batch_reads = (
             cls._get_many is not SecretProvider._get_many
             or cls.get_many is not SecretProvider.get_many
@@ -410,123 +410,3 @@ class SecretProvider(ABC):
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} name={self.name!r}>"
-
-
-# -- TRANSITION (issue 9): public methods of providers not yet converted ----------------
-#
-# A provider with ``_legacy_public_methods = True`` still overrides the public methods.
-# Each override is wrapped with the generic checks that do not depend on the provider's
-# own declarations (capability gates, the one name rule, str names, version shape, value
-# type and lone surrogates, metadata/tags types, aware expiry, the list prefix), so the
-# cross-provider behaviour is the same on every provider now. Name policies, size limits
-# and validity enforcement apply once the provider implements the hooks.
-
-Method = Callable[..., Any]
-
-
-def _legacy_hook(original: Method) -> Method:
-    def _get(self: SecretProvider, name: str, version: str | None) -> Secret:
-        return original(self, name, version=version)  # type: ignore[no-any-return]
-
-    return _get
-
-
-def _legacy_get(original: Method) -> Method:
-    @functools.wraps(original)
-    def get(self: SecretProvider, name: str, *, version: str | None = None) -> Secret:
-        name = check_name(name, provider=self.name)
-        version = check_version(version, name=name, provider=self.name)
-        return original(self, name, version=version)  # type: ignore[no-any-return]
-
-    return get
-
-
-def _legacy_get_many(original: Method) -> Method:
-    @functools.wraps(original)
-    def get_many(self: SecretProvider, keys: Sequence[Key]) -> Results:
-        results: Results = {}
-        valid: builtins.list[Key] = []
-        for key in dict.fromkeys(keys):
-            try:
-                name = check_name(key[0], provider=self.name)
-                version = check_version(key[1], name=name, provider=self.name)
-            except ProviderError as err:
-                results[key] = err
-                continue
-            valid.append((name, version))
-        if valid:
-            results.update(original(self, valid))
-        return results
-
-    return get_many
-
-
-def _legacy_set(original: Method) -> Method:
-    @functools.wraps(original)
-    def set(
-        self: SecretProvider,
-        name: str,
-        value: str | SecretValue,
-        *,
-        metadata: Mapping[str, str] | None = None,
-        tags: Mapping[str, str] | None = None,
-        expires_at: datetime | None = None,
-        **backend: Any,
-    ) -> SecretVersion:
-        secret = secret_value(value)
-        del value  # only the masked value stays in this frame
-        self._gate("write", "set")
-        name = check_name(name, provider=self.name)
-        check_value(secret, name=name, provider=self.name, operation="set")
-        fields = {"name": name, "provider": self.name, "operation": "set"}
-        string_map(metadata, "metadata", **fields)
-        string_map(tags, "tags", **fields)
-        check_expiry(expires_at, name=name, provider=self.name)
-        return original(  # type: ignore[no-any-return]
-            self, name, secret, metadata=metadata, tags=tags, expires_at=expires_at, **backend
-        )
-
-    return set
-
-
-def _legacy_named(capability: str, operation: str) -> Callable[[Method], Method]:
-    def wrap(original: Method) -> Method:
-        @functools.wraps(original)
-        def method(self: SecretProvider, name: str) -> Any:
-            self._gate(capability, operation)
-            return original(self, check_name(name, provider=self.name))
-
-        return method
-
-    return wrap
-
-
-def _legacy_list(original: Method) -> Method:
-    @functools.wraps(original)
-    def list(self: SecretProvider, prefix: str = "") -> Iterator[str]:
-        if not isinstance(prefix, str):
-            raise InvalidSecret(
-                operation="list",
-                provider=self.name,
-                detail=f"the prefix must be a string, not {type(prefix).__name__}",
-            )
-        self._gate("list", "list")
-        return original(self, prefix)  # type: ignore[no-any-return]
-
-    return list
-
-
-def _unchanged(original: Method) -> Method:
-    return original
-
-
-_LEGACY: dict[str, Callable[[Method], Method]] = {
-    "get": _legacy_get,
-    "get_many": _legacy_get_many,
-    "set": _legacy_set,
-    "delete": _legacy_named("delete", "delete"),
-    "versions": _legacy_named("versions", "versions"),
-    "list": _legacy_list,
-    "health": _unchanged,
-    "close": _unchanged,
-}
