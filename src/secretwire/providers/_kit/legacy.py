@@ -17,7 +17,7 @@ import builtins
 import functools
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from ...errors import InvalidSecret, ProviderError
 from ...references import check_name
@@ -25,8 +25,15 @@ from ...types import Key, Secret, SecretVersion
 from ...values import SecretValue
 from .checks import check_expiry, check_value, check_version, secret_value, string_map
 
-if TYPE_CHECKING:
-    from ..base import SecretProvider
+
+class SecretProvider(Protocol):
+    """What the wrappers use of ``providers.base.SecretProvider`` (no import of it:
+    the kit sits below the base)."""
+
+    name: str
+
+    def _gate(self, capability: str, operation: str) -> None: ...
+
 
 __all__ = ["LEGACY", "legacy_hook"]
 
