@@ -10,7 +10,10 @@ import pytest
 from hypothesis import settings
 
 import secretwire.providers as registry
-from secretwire.testing import CANARY
+from secretwire.testing import (
+    CANARY,
+    ns,  # noqa: F401 - the shipped fixture: a unique name prefix per test
+)
 
 # -- real test servers: one import per backend (session-scoped fixtures) -----------
 # (each module in tests/servers/ adds its line here)

@@ -8,6 +8,7 @@ only these names.
 import os as _os
 import sys as _sys
 
+from ._extras import require_extra
 from ._version import __version__
 from .cache import CacheStats, SecretCache
 from .configfile import ConfigFile, dump_config, load_config
@@ -31,9 +32,12 @@ from .errors import (
     StoreCorrupted,
     StoreError,
     StoreKeyMismatch,
+    Unauthenticated,
     UnsupportedOperation,
+    reason_of,
 )
 from .manager import Metrics, SecretManager
+from .masking import RedactingFilter, Redactor
 from .paths import TreePath, format_location, replace_at, walk_strings
 from .pipeline import BackendStats, Handler, Layer
 from .providers import (
@@ -95,6 +99,8 @@ __all__ = [
     "Provenance",
     "ProviderError",
     "ProviderUnavailable",
+    "RedactingFilter",
+    "Redactor",
     "Reference",
     "ReferenceSyntaxError",
     "Resolution",
@@ -120,6 +126,7 @@ __all__ = [
     "StoreKeyMismatch",
     "Template",
     "TreePath",
+    "Unauthenticated",
     "UnsupportedOperation",
     "__version__",
     "as_reference",
@@ -136,9 +143,11 @@ __all__ = [
     "load_settings",
     "parse",
     "parse_reference",
+    "reason_of",
     "reference_value",
     "register_provider",
     "replace_at",
+    "require_extra",
     "shared_manager",
     "unregister_provider",
     "walk_strings",

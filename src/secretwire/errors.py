@@ -12,9 +12,10 @@ code that already catches ``LookupError`` or ``PermissionError`` keeps working::
         ├── SecretNotFound            (+ LookupError)   no such secret / version
         │   └── FieldNotFound                           secret exists, field does not
         ├── AccessDenied              (+ PermissionError)
+        │   ├── Unauthenticated                         credentials not accepted at all
         │   ├── SecretDisabled                          the backend refuses a disabled secret
         │   └── DecryptionFailed                        backend cannot decrypt (KMS key)
-        ├── SecretExpired                               past its expiry (provider enforces it)
+        ├── SecretExpired                               past its expiry (enforced by the base)
         ├── SecretNotYetValid                           before its not-before time
         ├── ProviderUnavailable       (+ ConnectionError)
         ├── Conflict                                    lost a write race, name state
@@ -25,9 +26,13 @@ code that already catches ``LookupError`` or ``PermissionError`` keeps working::
             └── StoreKeyMismatch                        wrong key or passphrase
 
 No message ever contains a secret value: messages carry the secret's name, the
-provider, the reference text and the location in the configuration. Errors from
-backend SDKs are chained with ``raise ... from`` only after the provider has made
-sure the chained error cannot carry a value or a credential.
+provider, the reference text and the location in the configuration. A
+:class:`ProviderError` carries *fields* (``operation``, ``provider``, ``name``,
+``version``, ``code``, ``detail``, ``endpoint``, ``hint``) and builds its message
+from them with one grammar; :func:`reason_of` gives the part of it a failure line
+shows after the reference. Errors translated from a backend SDK's exceptions are
+raised with neither ``__cause__`` nor ``__context__`` (the provider kit's ``call``),
+since the SDK's exception can hold the request, and so a value or a credential.
 """
 
 from __future__ import annotations
@@ -35,6 +40,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 __all__ = [
     "AccessDenied",
@@ -56,7 +62,10 @@ __all__ = [
     "StoreCorrupted",
     "StoreError",
     "StoreKeyMismatch",
+    "Unauthenticated",
     "UnsupportedOperation",
+    "display_url",
+    "reason_of",
 ]
 
 
@@ -143,7 +152,21 @@ class ConfigError(SecretwireError, ValueError):
 
 
 class ProviderError(SecretwireError):
-    """Base of errors that describe an outcome at a secret backend."""
+    """Base of errors that describe an outcome at a secret backend.
+
+    Providers pass fields, not prose; the message is built from them by one grammar::
+
+        {kind}: {operation} secret {name!r} [version {version!r}] in provider {provider!r}
+            [at {endpoint}][: {detail}][ ({code})][; hint: {hint}]
+
+    (parts whose field is ``None`` are left out). ``operation`` is what was attempted
+    (``get``, ``set``, ``log in``...), ``code`` the backend's own error code
+    (``ResourceNotFoundException``, ``HTTP 403``), ``detail`` the provider's value-free
+    words, ``endpoint`` the backend's address (always shown without user info, query
+    or fragment: :func:`display_url`) and ``hint`` what the reader can do about it.
+    A ``message`` given explicitly is used as is (callers written before the fields
+    existed); it never holds a value either.
+    """
 
     kind = "provider error"
     #: For an unexpected exception a provider raised: the original, kept off the
@@ -154,39 +177,86 @@ class ProviderError(SecretwireError):
         self,
         message: str | None = None,
         *,
-        name: str | None = None,
+        operation: str | None = None,
         provider: str | None = None,
+        name: str | None = None,
         version: str | None = None,
+        code: str | None = None,
+        detail: str | None = None,
+        endpoint: str | None = None,
+        hint: str | None = None,
     ) -> None:
-        self.name = name
+        self.operation = operation
         self.provider = provider
+        self.name = name
         self.version = version
+        self.code = code
+        self.detail = detail
+        self.endpoint = None if endpoint is None else display_url(endpoint)
+        self.hint = hint
         super().__init__(message or self._default_message())
 
     @property
     def reason(self) -> str:
         """What went wrong, for a line that already names the reference; never a value.
 
-        With the default message (``not found: secret 'x' in provider 'y'``) that is
-        the kind (``not found``). A message the provider wrote is kept whole, after
-        the kind (``unavailable: cannot connect to Vault at http://127.0.0.1:8200
-        (connection refused): ...``), on one line. Provider messages never hold a
-        value.
+        For a message built from the fields: the kind, the endpoint, the detail, the
+        code and the hint (``unavailable at http://127.0.0.1:8200: cannot connect
+        (connection refused); hint: is Vault running?``); with no such field, the
+        kind alone (``not found``). A message the provider wrote itself is kept
+        whole, after the kind, on one line.
         """
-        message = " ".join(self.message.split())
         if self.message == self._default_message():
-            return self.kind
+            return self.kind + self._particulars()
+        message = " ".join(self.message.split())
         return message if message.startswith(self.kind) else f"{self.kind}: {message}"
 
-    def _default_message(self) -> str:
-        message = self.kind
+    def _subject(self) -> str:
+        """``{operation} secret {name!r} version {version!r} in provider {provider!r}``
+        with the parts that are known."""
+        parts = [self.operation] if self.operation else []
         if self.name is not None:
-            message += f": secret {self.name!r}"
+            parts.append(f"secret {self.name!r}")
             if self.version is not None:
-                message += f" version {self.version!r}"
+                parts.append(f"version {self.version!r}")
+        return " ".join(parts)
+
+    def _particulars(self, *, endpoint: bool = True) -> str:
+        """`` at {endpoint}: {detail} ({code}); hint: {hint}`` with the parts that are known."""
+        text = f" at {self.endpoint}" if endpoint and self.endpoint else ""
+        if self.detail:
+            text += f": {' '.join(self.detail.split())}"
+        if self.code:
+            text += f" ({self.code})"
+        if self.hint:
+            text += f"; hint: {' '.join(self.hint.split())}"
+        return text
+
+    def _default_message(self) -> str:
+        subject = self._subject()
+        message = f"{self.kind}: {subject}" if subject else self.kind
         if self.provider:
             message += f" in provider {self.provider!r}"
-        return message
+        return message + self._particulars()
+
+
+def display_url(url: str) -> str:
+    """``url`` as errors, reprs and health details show it: scheme, host, port and
+    path only. User info, query and fragment (which could hold a credential) are left
+    out; a URL that cannot be parsed is not shown at all."""
+    from urllib.parse import urlsplit  # noqa: PLC0415 - only errors with an endpoint need it
+
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname or ""
+        port = f":{parts.port}" if parts.port else ""
+    except ValueError:
+        return "<an endpoint that is not a valid URL>"
+    if ":" in host:
+        host = f"[{host}]"
+    if not parts.scheme:
+        return "<an endpoint that is not a valid URL>"
+    return f"{parts.scheme}://{host}{port}{parts.path}"
 
 
 class SecretNotFound(ProviderError, LookupError):
@@ -201,16 +271,10 @@ class FieldNotFound(SecretNotFound):
     kind = "field not found"
 
     def __init__(
-        self,
-        message: str | None = None,
-        *,
-        name: str | None = None,
-        provider: str | None = None,
-        version: str | None = None,
-        field: str | None = None,
+        self, message: str | None = None, *, field: str | None = None, **fields: Any
     ) -> None:
         self.field = field
-        super().__init__(message, name=name, provider=provider, version=version)
+        super().__init__(message, **fields)
 
     def _default_message(self) -> str:
         return f"field not found: field {self.field!r} of secret {self.name!r}"
@@ -227,6 +291,15 @@ class AccessDenied(ProviderError, PermissionError):
     kind = "access denied"
 
 
+class Unauthenticated(AccessDenied):
+    """The backend did not accept the credentials themselves (an invalid, expired or
+    revoked token, a bad signature, no credentials at all), as opposed to valid
+    credentials that may not do this. Raised where the backend tells the two apart;
+    elsewhere the error is a plain :class:`AccessDenied`."""
+
+    kind = "unauthenticated"
+
+
 class SecretDisabled(AccessDenied):
     """The secret (or the requested version) exists but is disabled at the backend,
     which refuses to return its value. Never "not found": a default does not replace it."""
@@ -235,41 +308,30 @@ class SecretDisabled(AccessDenied):
 
 
 class SecretExpired(ProviderError):
-    """The secret version is past its expiry time (``expires_at``) and the provider
-    enforces expiry. Never "not found": a default does not replace it."""
+    """The secret version is past its expiry time (``expires_at``). Every provider's
+    ``get`` enforces it (unless its ``enforce_validity`` is off). Never "not found":
+    a default does not replace it."""
 
     kind = "expired"
 
     def __init__(
-        self,
-        message: str | None = None,
-        *,
-        name: str | None = None,
-        provider: str | None = None,
-        version: str | None = None,
-        expires_at: datetime | None = None,
+        self, message: str | None = None, *, expires_at: datetime | None = None, **fields: Any
     ) -> None:
         self.expires_at = expires_at
-        super().__init__(message, name=name, provider=provider, version=version)
+        super().__init__(message, **fields)
 
 
 class SecretNotYetValid(ProviderError):
-    """The secret version is not valid before ``not_before`` and the provider enforces
-    it. Never "not found": a default does not replace it."""
+    """The secret version is not valid before ``not_before``; enforced like
+    :class:`SecretExpired`. Never "not found": a default does not replace it."""
 
     kind = "not yet valid"
 
     def __init__(
-        self,
-        message: str | None = None,
-        *,
-        name: str | None = None,
-        provider: str | None = None,
-        version: str | None = None,
-        not_before: datetime | None = None,
+        self, message: str | None = None, *, not_before: datetime | None = None, **fields: Any
     ) -> None:
         self.not_before = not_before
-        super().__init__(message, name=name, provider=provider, version=version)
+        super().__init__(message, **fields)
 
 
 class DecryptionFailed(AccessDenied):
@@ -360,8 +422,10 @@ class ResolutionError(SecretwireError):
 
 
 def reason_of(error: BaseException) -> str:
-    """A value-free reason for ``error``, for a line that already names the reference
-    (see :attr:`ProviderError.reason`)."""
+    """A value-free reason for ``error``, for a line that already names the reference:
+    for a :class:`ProviderError` its kind, endpoint, detail, code and hint (see
+    :attr:`ProviderError.reason`); for another secretwire error its message; for any
+    other exception only its type (its text could hold a value)."""
     if isinstance(error, ProviderError):
         return error.reason
     if isinstance(error, SecretwireError):

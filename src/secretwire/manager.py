@@ -19,6 +19,7 @@ from typing import Any, TypeVar
 
 from .cache import CacheStats, SecretCache
 from .errors import ProviderError, SecretwireError
+from .masking import Redactor, default_redactor
 from .pipeline import BackendStats, CacheLayer, Handler, Key, LayerFactory, ProviderStage
 from .providers.base import SecretProvider, secret_value
 from .references import Reference, as_reference
@@ -93,6 +94,8 @@ class SecretManager:
         self._pipeline = handler
         self._resolver = Resolver(self)
         self._closed = False
+        #: Every value this manager served (see :mod:`secretwire.masking`).
+        self.redactor = Redactor()
 
     @classmethod
     def from_settings(
@@ -134,7 +137,7 @@ class SecretManager:
     def get(self, name: str, *, version: str | None = None) -> Secret:
         """The current (or given) version of ``name``. Raises :class:`SecretNotFound`."""
         self._check_open()
-        return self._pipeline.get(name, version=version)
+        return self._served(self._pipeline.get(name, version=version))
 
     def get_version(self, name: str, version: str) -> Secret:
         return self.get(name, version=version)
@@ -145,7 +148,11 @@ class SecretManager:
         Cached pairs come from the cache; the rest are fetched concurrently.
         """
         self._check_open()
-        return self._pipeline.get_many(list(dict.fromkeys(keys)))
+        results = self._pipeline.get_many(list(dict.fromkeys(keys)))
+        for outcome in results.values():
+            if isinstance(outcome, Secret):
+                self._served(outcome)
+        return results
 
     def value(self, reference: str | Reference) -> SecretValue:
         """The value one reference names: ``"${secret:db/creds#user}"``, the same
@@ -232,6 +239,14 @@ class SecretManager:
         return self._resolver.resolve_texts(
             texts, reveal=reveal, where=where, source=source, lines=lines
         )
+
+    # -- masking ---------------------------------------------------------------
+    def _served(self, secret: Secret) -> Secret:
+        """Register a value served, in this manager's redactor and the process-wide
+        one (what :class:`~secretwire.RedactingFilter` masks in log records)."""
+        self.redactor.add(secret.value)
+        default_redactor().add(secret.value)
+        return secret
 
     # -- cache -----------------------------------------------------------------
     def invalidate(self, name: str) -> None:

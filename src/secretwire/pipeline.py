@@ -185,7 +185,12 @@ class BackendStats:
 
 
 class ProviderStage(Handler):
-    """The bottom of the pipeline: calls the provider and keeps its errors typed.
+    """The bottom of the pipeline: calls the provider, times it, keeps its errors typed.
+
+    It is the one place that fans a batch out: a provider without a batch API is
+    read key by key, concurrently (``max_workers``); a provider with one may serve
+    a subset of a batch, and the keys it left out are read the same way. It is also
+    the one place that times calls (``stats()``, ``Health.latency_seconds``).
 
     An exception that is not a :class:`SecretwireError` is a provider bug; it is
     re-raised as :class:`ProviderError` without its text (which could hold a
@@ -203,7 +208,6 @@ class ProviderStage(Handler):
         self._errors = 0
         self._seconds_total = 0.0
         self._seconds_max = 0.0
-        self._has_batch = type(provider).get_many is not SecretProvider.get_many
 
     def _call(self, operation: str, fn: Callable[[], object], subject: object = None) -> object:
         started = time.perf_counter()
@@ -263,11 +267,16 @@ class ProviderStage(Handler):
     def get_many(self, keys: Sequence[Key]) -> Results:
         if not keys:
             return {}
-        if self._has_batch:
-            batch = self._call("get_many", lambda: self.provider.get_many(keys), len(keys))
-            assert isinstance(batch, dict)  # noqa: S101 - provider contract
-            return batch
-        return fetch_each(self.get, keys, max_workers=self.max_workers)
+        if not self.provider.batch_reads:
+            return fetch_each(self.get, keys, max_workers=self.max_workers)
+        batch = self._call("get_many", lambda: self.provider.get_many(keys), len(keys))
+        assert isinstance(batch, dict)  # noqa: S101 - provider contract
+        # A batch API may serve a subset (pinned versions, names it cannot batch):
+        # the rest is fetched here, one by one and concurrently. The one fan-out.
+        missing = [key for key in keys if key not in batch]
+        if missing:
+            batch.update(fetch_each(self.get, missing, max_workers=self.max_workers))
+        return batch
 
     def set(
         self,
@@ -278,11 +287,11 @@ class ProviderStage(Handler):
         tags: Mapping[str, str] | None = None,
         expires_at: datetime | None = None,
     ) -> SecretVersion:
-        # Revealed in the call itself: no frame here holds the plain value.
+        # Passed on wrapped: providers take a SecretValue, so no frame holds the plain value.
         result = self._call(
             "set",
             lambda: self.provider.set(
-                name, value.reveal(), metadata=metadata, tags=tags, expires_at=expires_at
+                name, value, metadata=metadata, tags=tags, expires_at=expires_at
             ),
             name,
         )
@@ -310,11 +319,8 @@ class ProviderStage(Handler):
             health = Health(self.provider_name, HealthStatus.UNAVAILABLE, str(err))
         except Exception as err:  # noqa: BLE001 - a health check reports, never raises
             health = Health(self.provider_name, HealthStatus.UNAVAILABLE, type(err).__name__)
-        if health.latency_seconds is None:
-            health = Health(
-                health.provider, health.status, health.detail, time.perf_counter() - started
-            )
-        return health
+        # Timed here, the one place: providers do not time themselves.
+        return Health(health.provider, health.status, health.detail, time.perf_counter() - started)
 
     def close(self) -> None:
         self.provider.close()

@@ -65,6 +65,8 @@ class Secret:
     metadata: Mapping[str, str] = _field(default_factory=lambda: _EMPTY)
     tags: Mapping[str, str] = _field(default_factory=lambda: _EMPTY)
     provider: str | None = None
+    #: The version is not valid before this time (a provider that can report it).
+    not_before: datetime | None = None
 
     def reveal(self) -> str:
         """The secret value as a plain string."""
@@ -87,7 +89,12 @@ class Secret:
         return item.reveal()
 
     def expired(self, now: datetime) -> bool:
+        """Whether the version is past ``expires_at`` at ``now`` (an aware time)."""
         return self.expires_at is not None and now >= self.expires_at
+
+    def not_yet_valid(self, now: datetime) -> bool:
+        """Whether the version is before ``not_before`` at ``now`` (an aware time)."""
+        return self.not_before is not None and now < self.not_before
 
     def __reduce__(self) -> NoReturn:
         raise TypeError("Secret refuses to be serialised; call reveal() if you mean it")

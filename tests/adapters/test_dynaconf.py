@@ -469,7 +469,7 @@ class DenyingProvider(SecretProvider):
 
     name = "denying"
 
-    def get(self, name: str, *, version: str | None = None) -> Any:
+    def _get(self, name: str, version: str | None) -> Any:
         raise AccessDenied(name=name, provider=self.name)
 
 

@@ -56,11 +56,6 @@ def raw(moto_server: str) -> Any:
     return fake_session().client("secretsmanager", endpoint_url=moto_server)
 
 
-@pytest.fixture
-def ns() -> str:
-    return f"swt-{uuid.uuid4().hex[:10]}"
-
-
 def _count(provider: AwsSecretsManagerProvider, operation: str) -> list[str]:
     """Count real calls of ``operation`` with botocore's event hooks on the client."""
     seen: list[str] = []

@@ -12,7 +12,6 @@ import http.client
 import json
 import threading
 import time
-import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -121,11 +120,6 @@ def fake(moto_server: str) -> Iterator[FakeAws]:
     server.shutdown()
     server.server_close()
     thread.join(timeout=10)
-
-
-@pytest.fixture
-def ns() -> str:
-    return f"swt-{uuid.uuid4().hex[:10]}"
 
 
 def _provider(fake: FakeAws, **options: Any) -> AwsSecretsManagerProvider:

@@ -7,7 +7,6 @@ only, ``nobody`` may do nothing; the ``reader`` role may read and list.
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -23,11 +22,6 @@ from secretwire import (
 from secretwire.providers.aws import AwsSecretsManagerProvider
 from secretwire.testing import CANARY
 from tests.servers.moto import REGION, Keys, MotoIam
-
-
-@pytest.fixture
-def ns() -> str:
-    return f"swt-{uuid.uuid4().hex[:10]}"
 
 
 def _provider(iam: MotoIam, **options: Any) -> AwsSecretsManagerProvider:

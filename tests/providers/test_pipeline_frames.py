@@ -25,18 +25,15 @@ from secretwire.values import SecretValue
 class ExplodingWriter(MemoryProvider):
     """Fake failure path: a provider bug (a foreign exception) during a write."""
 
-    def set(
+    def _set(
         self,
         name: str,
-        value: str,
-        *,
-        metadata: Mapping[str, str] | None = None,
-        tags: Mapping[str, str] | None = None,
-        expires_at: datetime | None = None,
+        value: SecretValue,
+        metadata: dict[str, str],
+        tags: dict[str, str],
+        expires_at: datetime | None,
     ) -> SecretVersion:
-        secret = SecretValue(value)
-        del value
-        raise RuntimeError(f"provider bug while writing {len(secret.reveal())} characters")
+        raise RuntimeError(f"provider bug while writing {len(value.reveal())} characters")
 
 
 def test_a_foreign_error_from_a_write_has_no_context_holding_the_value_with_fake_provider() -> None:

@@ -15,17 +15,11 @@ from secretwire import (
     StoreCorrupted,
 )
 from secretwire.providers.localfile import LocalFileProvider
-from secretwire.testing import CANARY
+from secretwire.testing import CANARY, error_texts
 
 
 def _all_text(err: BaseException) -> str:
-    """The error, its args and everything chained to it."""
-    parts = []
-    seen: BaseException | None = err
-    while seen is not None:
-        parts += [str(seen), repr(seen), repr(seen.args)]
-        seen = seen.__cause__ or seen.__context__
-    return "\n".join(parts)
+    return "\n".join(error_texts(err))
 
 
 def test_full_flow_leaks_nothing(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:

@@ -8,14 +8,7 @@ import time
 import pytest
 
 from secretwire import SecretCache
-
-
-class FakeClock:
-    def __init__(self) -> None:
-        self.now = 0.0
-
-    def __call__(self) -> float:
-        return self.now
+from secretwire.testing import FakeClock
 
 
 def test_ttl_expires_on_the_fake_clock() -> None:

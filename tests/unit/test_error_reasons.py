@@ -12,6 +12,7 @@ from secretwire import (
     ProviderError,
     ProviderUnavailable,
     ResolutionError,
+    Secret,
     SecretManager,
     SecretNotFound,
     StoreKeyMismatch,
@@ -55,7 +56,7 @@ def test_reason(error: ProviderError, reason: str) -> None:
 class UnreachableProvider(MemoryProvider):
     """Fake failure path: a backend outage with the provider's own message."""
 
-    def get(self, name: str, *, version: str | None = None) -> object:  # type: ignore[override]
+    def _get(self, name: str, version: str | None) -> Secret:
         raise ProviderUnavailable(
             "cannot connect to https://vault.internal:8200 (timed out)", name=name, provider="x"
         )

@@ -19,14 +19,7 @@ from secretwire import (
     SecretwireError,
 )
 from secretwire.providers.memory import MemoryProvider
-from secretwire.testing import CANARY
-
-
-class Clock:
-    now = 0.0
-
-    def __call__(self) -> float:
-        return self.now
+from secretwire.testing import CANARY, FakeClock
 
 
 class GatedProvider(MemoryProvider):
@@ -37,10 +30,10 @@ class GatedProvider(MemoryProvider):
         self.gate = threading.Event()
         self.entered = threading.Event()
 
-    def get(self, name: str, *, version: str | None = None) -> Secret:
+    def _get(self, name: str, version: str | None) -> Secret:
         self.entered.set()
         self.gate.wait(10)
-        return super().get(name, version=version)
+        return super()._get(name, version)
 
 
 @pytest.fixture
@@ -50,7 +43,7 @@ def memory() -> MemoryProvider:
 
 @pytest.fixture
 def manager(memory: MemoryProvider) -> Iterator[SecretManager]:
-    with SecretManager(memory, timer=Clock()) as m:
+    with SecretManager(memory, timer=FakeClock()) as m:
         yield m
 
 
@@ -68,7 +61,7 @@ def test_cached_reads_reach_the_backend_once(
 
 
 def test_ttl_refetches_after_expiry(memory: MemoryProvider) -> None:
-    clock = Clock()
+    clock = FakeClock()
     with SecretManager(memory, cache_ttl=30, timer=clock) as manager:
         manager.get("db/password")
         memory.set("db/password", "pw-2")  # rotated out of band
@@ -179,7 +172,7 @@ def test_layers_sit_where_asked(memory: MemoryProvider) -> None:
 class BrokenProvider(MemoryProvider):
     """Fake failure path: a provider bug raising a foreign exception with a value in it."""
 
-    def get(self, name: str, *, version: str | None = None) -> Secret:
+    def _get(self, name: str, version: str | None) -> Secret:
         raise RuntimeError(f"boom {CANARY}")
 
 
@@ -195,7 +188,7 @@ def test_fake_provider_foreign_exception_is_wrapped_without_its_text() -> None:
 class DenyingProvider(MemoryProvider):
     """Fake failure path: every read is denied."""
 
-    def get(self, name: str, *, version: str | None = None) -> Secret:
+    def _get(self, name: str, version: str | None) -> Secret:
         raise AccessDenied(name=name, provider=self.name)
 
 

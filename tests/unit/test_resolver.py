@@ -69,10 +69,10 @@ def test_default_only_on_not_found(provider: MemoryProvider) -> None:
 class DenyingProvider(MemoryProvider):
     """Fake failure path: access denied for one name."""
 
-    def get(self, name: str, *, version: str | None = None) -> Secret:
+    def _get(self, name: str, version: str | None) -> Secret:
         if name == "forbidden":
             raise AccessDenied(name=name, provider=self.name)
-        return super().get(name, version=version)
+        return super()._get(name, version)
 
 
 def test_default_is_not_used_when_access_is_denied() -> None:

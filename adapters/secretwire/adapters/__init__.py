@@ -11,17 +11,14 @@ framework installed. Install the matching extra to use one::
 
 from __future__ import annotations
 
-from importlib import import_module
 from types import ModuleType
+
+from secretwire import require_extra
 
 __all__ = ["require"]
 
 
 def require(module: str, extra: str) -> ModuleType:
-    """Import ``module`` or raise an ImportError that names the extra to install."""
-    try:
-        return import_module(module)
-    except ImportError as err:
-        raise ImportError(
-            f"{module} is not installed; install it with: pip install 'secretwire[{extra}]'"
-        ) from err
+    """Import ``module`` or raise an ImportError that names the extra to install
+    (:func:`secretwire.require_extra`)."""
+    return require_extra(module, extra)

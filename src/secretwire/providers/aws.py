@@ -24,8 +24,8 @@ error code is. Translated errors are raised outside the ``except`` block, so the
 carry neither ``__cause__`` nor ``__context__``.
 
 While this provider calls AWS, botocore's DEBUG and INFO log records (which hold
-request and response bodies, hence values, and signed headers) are dropped; see
-:class:`_QuietBotocore`.
+request and response bodies, hence values, and signed headers) are dropped (the
+kit's ``quiet_loggers``).
 
 A value being written is a :class:`~secretwire.SecretValue` in every frame of this
 module; it is revealed only inside the call to botocore, whose frames end with the
@@ -38,9 +38,7 @@ from __future__ import annotations
 import base64
 import builtins
 import contextlib
-import contextvars
 import functools
-import logging
 import os
 import re
 import threading
@@ -77,6 +75,7 @@ from .base import (
     env_variable,
     option_text,
     plain_url,
+    quiet_loggers,
     secret_value,
     shown,
     string_map,
@@ -348,9 +347,8 @@ def _translate(
 
 # -- keeping botocore's debug logs out of our calls ---------------------------------------
 
-_IN_CALL: contextvars.ContextVar[bool] = contextvars.ContextVar(
-    "secretwire_aws_call", default=False
-)
+#: botocore logs request bodies (``SecretString``), response bodies and the signed
+#: canonical request (with the session token) at DEBUG: quiet during our calls.
 _LOGGER_PREFIXES = ("botocore", "boto3", "urllib3", "s3transfer")
 _KNOWN_LOGGERS = (
     "botocore",
@@ -372,48 +370,9 @@ _KNOWN_LOGGERS = (
 )
 
 
-class _QuietBotocore(logging.Filter):
-    """Drops botocore/urllib3 records below WARNING logged during this provider's calls.
-
-    botocore logs request bodies (``SecretString``), response bodies and the signed
-    canonical request (with the session token) at DEBUG. Other boto3 users in the
-    process are not affected: the filter only acts while a provider call runs in
-    the current thread or task.
-    """
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        return record.levelno >= logging.WARNING or not _IN_CALL.get()
-
-
-_FILTER = _QuietBotocore()
-_guard_lock = threading.Lock()
-_guarded: set[str] = set()
-_guard_seen = -1
-
-
-def _guard_loggers() -> None:
-    """Attach the filter to every botocore/urllib3 logger (new ones included)."""
-    global _guard_seen  # noqa: PLW0603 - a process-wide, idempotent installation
-    registry = logging.Logger.manager.loggerDict
-    if len(registry) == _guard_seen:
-        return
-    with _guard_lock:
-        names = set(_KNOWN_LOGGERS) | {n for n in list(registry) if n.startswith(_LOGGER_PREFIXES)}
-        for logger_name in names - _guarded:
-            logging.getLogger(logger_name).addFilter(_FILTER)
-            _guarded.add(logger_name)
-        _guard_seen = len(registry)
-
-
-@contextlib.contextmanager
-def _quiet() -> Iterator[None]:
-    _guard_loggers()
-    token = _IN_CALL.set(True)
-    try:
-        yield
-    finally:
-        _IN_CALL.reset(token)
-        _guard_loggers()  # modules botocore imported during the call
+def _quiet() -> contextlib.AbstractContextManager[None]:
+    """The kit's SDK log guard (``quiet_loggers``) for botocore and its HTTP stack."""
+    return quiet_loggers(_LOGGER_PREFIXES, known=_KNOWN_LOGGERS)
 
 
 # -- helpers --------------------------------------------------------------------------------
@@ -561,6 +520,7 @@ class AwsSecretsManagerProvider(SecretProvider):
     """
 
     name = _PROVIDER
+    _legacy_public_methods = True  # TRANSITION: converted to the kit's hooks in k9-aws
     capabilities = Capabilities(
         write=True,
         delete=True,
@@ -1024,7 +984,7 @@ class AwsSecretsManagerProvider(SecretProvider):
         ]
 
     # -- writes --------------------------------------------------------------------------
-    def set(
+    def set(  # type: ignore[override]  # TRANSITION: the kit's _set hook in k9-aws
         self,
         name: str,
         value: str,

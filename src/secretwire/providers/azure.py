@@ -367,6 +367,7 @@ class AzureKeyVaultProvider(SecretProvider):
     """
 
     name = "azure"
+    _legacy_public_methods = True  # TRANSITION: converted to the kit's hooks in k9-azure
     capabilities = Capabilities(
         write=True,
         delete=True,
@@ -832,7 +833,7 @@ class AzureKeyVaultProvider(SecretProvider):
         ]
 
     # -- writes ----------------------------------------------------------------------------
-    def set(
+    def set(  # type: ignore[override]  # TRANSITION: the kit's _set hook in k9-azure
         self,
         name: str,
         value: str,

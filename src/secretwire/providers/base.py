@@ -1,275 +1,411 @@
-"""The provider contract: one ABC every backend implements, and its value types.
+"""The provider kit: the :class:`SecretProvider` template, and what providers build on.
 
 A provider only knows how to talk to its backend and how to translate that
-backend's errors into :mod:`secretwire.errors`. Caching, authorization, audit and
-fallback live in the manager pipeline, once, not in providers.
+backend's outcomes into :mod:`secretwire.errors`. Everything else is written once,
+here: the public methods (``get``, ``get_many``, ``set``, ``delete``, ``list``,
+``versions``, ``health``, ``close``) check their arguments, gate on
+``capabilities``, wrap the value, enforce validity times, and only then call the
+provider's hook (``_get``, ``_get_many``, ``_set``, ``_delete``, ``_list``,
+``_versions``, ``_health``, ``_close``). Caching, authorization, audit, fallback
+and timing live in the manager pipeline, not in providers.
+
+The kit's parts, all importable from this module:
+
+* :class:`NamePolicy` -- a provider's name and version rule (``name_policy``);
+* :class:`Option`, :class:`Options`, :class:`Credential`, :class:`CredentialSource`
+  -- declared options (``options``) behind the generic :meth:`SecretProvider.from_options`;
+* :func:`call`, :func:`from_table`, :func:`ssl_reason`, :func:`os_reason`,
+  :func:`timed_out` -- error translation;
+* :func:`quiet_loggers` -- an SDK log guard; :func:`require_extra` -- SDK imports;
+* :func:`check_value`, :func:`check_size`, :func:`string_map`, :func:`secret_value`,
+  :func:`option_text`, :func:`shown`, :func:`env_variable`, :func:`plain_url`,
+  :func:`read_secret_file`, :func:`display_url` -- the checks and helpers behind them.
+
+``docs/writing-a-provider.md`` walks through a provider built on it.
 """
 
 from __future__ import annotations
 
 import builtins
-import re
 from abc import ABC, abstractmethod
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
-from types import MappingProxyType
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
-from ..errors import ConfigError, InvalidSecret, ProviderError, UnsupportedOperation
-from ..types import Capabilities, Health, HealthStatus, Secret, SecretVersion
+from .. import _time
+from .._extras import require_extra
+from ..errors import (
+    InvalidSecret,
+    ProviderError,
+    SecretExpired,
+    SecretNotYetValid,
+    UnsupportedOperation,
+    display_url,
+)
+from ..types import Capabilities, Health, HealthStatus, Key, Secret, SecretVersion
 from ..values import SecretValue
+from ._kit.checks import (
+    check_expiry,
+    check_size,
+    check_value,
+    check_version,
+    secret_value,
+    string_map,
+)
+from ._kit.credentials import (
+    HIDDEN,
+    CredentialSource,
+    env_variable,
+    option_text,
+    plain_url,
+    read_secret_file,
+    shown,
+)
+from ._kit.legacy import LEGACY, legacy_hook
+from ._kit.logs import quiet_loggers
+from ._kit.names import NamePolicy
+from ._kit.options import REQUIRED, Credential, Option, Options
+from ._kit.translate import (
+    Translator,
+    call,
+    exception_chain,
+    from_table,
+    os_reason,
+    ssl_reason,
+    timed_out,
+)
 
 __all__ = [
     "HIDDEN",
+    "REQUIRED",
     "Capabilities",
+    "Credential",
+    "CredentialSource",
     "Health",
     "HealthStatus",
+    "NamePolicy",
+    "Option",
+    "Options",
     "Secret",
     "SecretProvider",
     "SecretVersion",
+    "Translator",
+    "call",
+    "check_expiry",
+    "check_size",
     "check_value",
+    "check_version",
+    "display_url",
     "env_variable",
+    "exception_chain",
+    "from_table",
     "option_text",
+    "os_reason",
     "plain_url",
+    "quiet_loggers",
     "read_secret_file",
+    "require_extra",
     "secret_value",
     "shown",
+    "ssl_reason",
     "string_map",
+    "timed_out",
 ]
 
-_EMPTY: Mapping[str, str] = MappingProxyType({})
-_SURROGATE = re.compile("[\ud800-\udfff]")
+Results = dict[Key, Secret | ProviderError]
 
+#: The public methods: template methods that check once, then call the hook.
+#: (They become ``typing.final`` once every built-in provider is converted.)
+TEMPLATE_METHODS = ("get", "get_many", "set", "delete", "list", "versions", "health", "close")
 
-def check_value(value: SecretValue, *, name: str, provider: str) -> None:
-    """Refuse a value ``set`` cannot store as text, before any backend call.
-
-    A value holding a lone surrogate (what ``surrogateescape`` makes of bytes that
-    are not UTF-8) cannot be encoded as UTF-8: every provider refuses it with
-    :class:`InvalidSecret` naming the character offset, never the value. Every
-    provider's ``set`` calls this on the :func:`secret_value` it wrapped first, so no
-    frame holds the plain value."""
-    found = _SURROGATE.search(value.reveal())
-    if found is None:
-        return
-    offset = found.start()
-    del found  # the match holds the text: the frame that raises holds no value
-    raise InvalidSecret(
-        f"value of secret {name!r} is not valid Unicode text (a lone surrogate at character "
-        f"{offset}; bytes that are not UTF-8?); nothing stored",
-        name=name,
-        provider=provider,
-    )
-
-
-# -- option values -----------------------------------------------------------------------
-#
-# A settings file may fill provider options from secrets (an environment's
-# ``bootstrap``); those values reach ``from_options`` (and the constructors) as
-# :class:`SecretValue`. Providers use them through :func:`option_text` and show them
-# only through :func:`shown`, so an option that came from a secret is never echoed in
-# an error, a repr or a health detail.
-
-#: How an option value that came from a secret is shown.
-HIDDEN = "<from a secret>"
-
-_ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,254}")
-
-
-def option_text(value: str | SecretValue) -> str:
-    """The text of an option value, whether given plainly or from a secret."""
-    return value.reveal() if isinstance(value, SecretValue) else value
-
-
-def shown(value: str | SecretValue | None, text: str | None = None) -> str:
-    """How an option value appears in messages, reprs and health details: ``text``
-    (a cleaned form, e.g. a URL) or the value itself, unless it came from a secret."""
-    if isinstance(value, SecretValue):
-        return HIDDEN
-    if text is not None:
-        return text
-    return "" if value is None else value
-
-
-def env_variable(value: object, option: str) -> str:
-    """``value`` checked to be an environment variable name.
-
-    The value is never echoed: an option such as ``key_env`` given the key itself
-    instead of a variable name must not put the key into the error."""
-    text = value.reveal() if isinstance(value, SecretValue) else value
-    if not isinstance(text, str) or not _ENV_NAME.fullmatch(text):
-        raise ConfigError(
-            "must name an environment variable (letters, digits and '_', not starting "
-            "with a digit); the value given is not shown",
-            key=option,
-        )
-    return text
-
-
-def plain_url(
-    url: str | SecretValue | None, option: str, *, schemes: tuple[str, ...] = ("http", "https")
-) -> str | None:
-    """The text of ``url``, checked to be an absolute URL with one of ``schemes`` that
-    carries no credentials: no ``user:password@``, no query and no fragment.
-
-    Providers show their endpoint in reprs, errors and health details, so a URL
-    that could hold a credential (``https://host/?token=...``) is refused
-    (``ConfigError`` naming the option, never echoing the URL). Credentials belong
-    in the provider's auth options."""
-    if url is None:
-        return None
-    from urllib.parse import urlsplit  # noqa: PLC0415 - only providers with URLs need it
-
-    text = option_text(url) if isinstance(url, str | SecretValue) else None
-    if not isinstance(text, str):
-        raise ConfigError("must be a URL string", key=option)
-    wanted = " or ".join(f"{scheme}://" for scheme in schemes)
-    try:
-        parts = urlsplit(text)
-        parts.port  # noqa: B018 - raises ValueError for a bad port
-    except ValueError:
-        raise ConfigError(f"is not a valid {wanted} URL", key=option) from None
-    if parts.scheme not in schemes or not parts.hostname or any(c.isspace() for c in text):
-        raise ConfigError(f"must be a {wanted} URL", key=option)
-    if parts.netloc.rpartition("@")[0]:
-        raise ConfigError(
-            "must not contain a user name or password (use the provider's auth options)",
-            key=option,
-        )
-    if parts.query or parts.fragment or "?" in text or "#" in text:
-        raise ConfigError(
-            "must not contain a query or a fragment (use the provider's auth options for "
-            "credentials)",
-            key=option,
-        )
-    return text
-
-
-def read_secret_file(
-    path: Path, *, option: str, what: str, shown_path: str | None = None, encoding: str = "utf-8"
-) -> SecretValue:
-    """The text of a credential file (a token, a key), held as a :class:`SecretValue`.
-
-    Errors name ``what`` and the path (``shown_path`` when the path itself must not
-    be shown) and are raised outside the ``except`` blocks: a ``UnicodeDecodeError``
-    holds the file's bytes, which must not ride along as ``__context__``."""
-    where = f"{what} {shown_path if shown_path is not None else path}"
-    try:
-        return SecretValue(path.read_text(encoding=encoding))
-    except FileNotFoundError:
-        reason = "does not exist"
-    except OSError as err:
-        reason = f"cannot be read: {err.strerror or type(err).__name__}"
-    except UnicodeDecodeError:
-        reason = f"is not {'ASCII' if encoding == 'ascii' else 'UTF-8'} text"
-    raise ConfigError(f"{where} {reason}", key=option)
-
-
-def secret_value(value: str | SecretValue) -> SecretValue:
-    """A value to store, held as a :class:`SecretValue`.
-
-    ``set`` implementations call it first, then drop the plain argument (``del
-    value``), so no frame on an error path shows the value (error trackers record
-    every frame's local variables)."""
-    if isinstance(value, SecretValue):
-        return value
-    if not isinstance(value, str):
-        raise TypeError(f"secret value must be str, not {type(value).__name__}")
-    return SecretValue(value)
-
-
-def string_map(data: Mapping[str, str] | None, what: str) -> dict[str, str]:
-    """A copy of ``metadata``/``tags`` given to ``set``, checked to map str to str.
-
-    Providers call it first thing in ``set``, so a wrong type fails before any
-    backend call (``TypeError``, naming ``what``, never a value)."""
-    if data is None:
-        return {}
-    if not isinstance(data, Mapping) or not all(
-        isinstance(k, str) and isinstance(v, str) for k, v in data.items()
-    ):
-        raise TypeError(f"{what} must map str to str")
-    return dict(data)
+#: What a capability gate says when the capability is off.
+_CANNOT = {
+    "write": "the provider is read-only",
+    "delete": "the provider cannot delete secrets",
+    "list": "the provider cannot list secrets",
+    "versions": "the provider does not keep versions",
+}
 
 
 class SecretProvider(ABC):
-    """Base class of every provider.
+    """Base class of every provider: subclasses declare, the base checks.
 
-    Subclasses set ``name`` and ``capabilities`` and implement :meth:`get`.
-    Optional operations raise :class:`UnsupportedOperation` unless overridden;
-    never a silent no-op. Each method raises only :mod:`secretwire.errors` types.
+    Declare ``name``, ``capabilities``, ``name_policy`` (a :class:`NamePolicy`;
+    default: the one name rule alone) and ``options`` (an :class:`Options`; default:
+    none), and implement the hooks:
+
+    ===============================  ===================================================
+    public method (do not override)  hook (implement)
+    ===============================  ===================================================
+    ``get(name, *, version=None)``   ``_get(name, version) -> Secret`` (required)
+    ``get_many(keys)``               ``_get_many(keys)`` (batch API; may serve a subset)
+    ``set(name, value, *, ...)``     ``_set(name, value, metadata, tags, expires_at)``
+    ``delete(name)``                 ``_delete(name)``
+    ``list(prefix="")``              ``_list(prefix) -> Iterable[str]``
+    ``versions(name)``               ``_versions(name) -> list[SecretVersion]``
+    ``health()``                     ``_health() -> Health`` (untimed: the pipeline times)
+    ``close()``                      ``_close()`` (idempotent)
+    ===============================  ===================================================
+
+    Before a hook runs, the public method has: checked the name (``str``, the one
+    name rule, then ``name_policy``; else :class:`InvalidSecret`) and the version;
+    refused an operation whose capability is off (:class:`UnsupportedOperation`);
+    for ``set``, wrapped the value in a :class:`SecretValue` (no frame holds it plain),
+    refused lone surrogates and values over ``capabilities.max_value_bytes``, checked
+    ``metadata`` / ``tags`` to map str to str and ``expires_at`` to be aware
+    (:class:`InvalidSecret`). After ``_get`` it enforces the secret's ``expires_at``
+    and ``not_before`` (:class:`SecretExpired`, :class:`SecretNotYetValid`) with the
+    clock of :mod:`secretwire._time`, unless ``enforce_validity`` is false.
+    Hooks raise only :mod:`secretwire.errors` types; never a silent no-op.
     """
 
     name: ClassVar[str]
     capabilities: ClassVar[Capabilities] = Capabilities()
+    #: The backend's name and version rule, applied after the one name rule.
+    name_policy: ClassVar[NamePolicy] = NamePolicy()
+    #: The options ``from_options`` accepts (and the docs' option table shows).
+    options: ClassVar[Options] = Options()
+    #: Raise SecretExpired / SecretNotYetValid for a secret outside its validity
+    #: window. A provider with an option to turn it off sets it per instance.
+    enforce_validity: bool = True
+    #: Whether the provider reads batches itself (computed: ``_get_many`` is overridden).
+    batch_reads: ClassVar[bool] = False
+    #: TRANSITION (issue 9): providers not yet converted to the hooks set this to
+    #: override the public methods; the base then wraps each override with the
+    #: generic argument checks (``_kit/legacy.py``). Removed once every built-in
+    #: provider is converted.
+    _legacy_public_methods: ClassVar[bool] = False
 
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        overridden = [method for method in TEMPLATE_METHODS if method in cls.__dict__]
+        if overridden and not cls._legacy_public_methods:
+            hooks = ", ".join(f"_{method}" for method in overridden)
+            raise TypeError(
+                f"{cls.__qualname__} overrides {', '.join(overridden)}: the public methods of "
+                f"SecretProvider check their arguments and call hooks; implement {hooks} "
+                "instead (see docs/writing-a-provider.md)"
+            )
+        for method in overridden:  # TRANSITION: see _kit/legacy.py
+            setattr(cls, method, LEGACY[method](cls.__dict__[method]))
+        if "get" in overridden and "_get" not in cls.__dict__:
+            cls._get = legacy_hook(cls.__dict__["get"])  # type: ignore[method-assign]
+        cls.batch_reads = (
+            cls._get_many is not SecretProvider._get_many
+            or cls.get_many is not SecretProvider.get_many
+        )
+
+    # -- construction ---------------------------------------------------------
     @classmethod
     def from_options(cls, options: Mapping[str, Any], *, base_dir: Path) -> SecretProvider:
-        """Build the provider from a settings-file ``options`` mapping.
+        """Build the provider from a settings-file ``options`` mapping, as ``options``
+        declares: unknown keys and ill-typed values raise :class:`ConfigError` naming
+        the key (never echoing a value); relative paths are taken from ``base_dir``
+        (the settings file's folder); ``X`` / ``X_env`` / ``X_file`` become a
+        :class:`CredentialSource`. Then :meth:`_check_options` and ``cls(**values)``."""
+        values = cls.options.parse(options, base_dir=base_dir, provider=cls.name)
+        cls._check_options(values)
+        return cls(**values)
 
-        Relative paths are taken relative to ``base_dir`` (the settings file's
-        folder). Unknown or ill-typed options raise :class:`ConfigError` naming the
-        key. The default accepts no options.
-        """
-        if options:
-            unknown = ", ".join(sorted(options))
-            raise ConfigError(f"unknown option(s) for provider {cls.name!r}: {unknown}")
-        return cls()
+    @classmethod  # noqa: B027 - an optional hook, deliberately empty by default
+    def _check_options(cls, values: dict[str, Any]) -> None:
+        """Hook: rules that involve several options (raise :class:`ConfigError`); it
+        may also normalise ``values`` (the constructor's keywords) in place."""
+
+    # -- the checks, once ------------------------------------------------------
+    def _checked_name(self, name: object, operation: str, *, write: bool = False) -> str:
+        return self.name_policy.check(name, provider=self.name, operation=operation, write=write)
+
+    def _gate(self, capability: str, operation: str) -> None:
+        if not getattr(self.capabilities, capability):
+            raise UnsupportedOperation(
+                operation=operation, provider=self.name, detail=_CANNOT[capability]
+            )
+
+    def _invalid_now(self, secret: Secret, version: str | None) -> ProviderError | None:
+        """The validity error for ``secret`` read just now, or None."""
+        if not self.enforce_validity:
+            return None
+        now = _time.utcnow()
+        which = f"version {secret.version!r} " if secret.version and not version else ""
+        not_before = _time.aware(secret.not_before)
+        if not_before is not None and now < not_before:
+            return SecretNotYetValid(
+                operation="get",
+                name=secret.name,
+                version=version,
+                provider=self.name,
+                not_before=not_before,
+                detail=f"{which}not valid before {_time.isoformat(not_before)}",
+            )
+        expires = _time.aware(secret.expires_at)
+        if expires is not None and now >= expires:
+            return SecretExpired(
+                operation="get",
+                name=secret.name,
+                version=version,
+                provider=self.name,
+                expires_at=expires,
+                detail=f"{which}expired at {_time.isoformat(expires)}",
+            )
+        return None
 
     # -- reads -----------------------------------------------------------------
-    @abstractmethod
     def get(self, name: str, *, version: str | None = None) -> Secret:
-        """Return the current (or the given) version. Raises :class:`SecretNotFound`."""
+        """The current version of ``name``, or the given one. Raises
+        :class:`SecretNotFound` when either is missing."""
+        name = self._checked_name(name, "get")
+        version = self.name_policy.check_version(name, version, provider=self.name)
+        secret = self._get(name, version)
+        invalid = self._invalid_now(secret, version)
+        if invalid is not None:
+            raise invalid
+        return secret
 
-    def get_many(
-        self, keys: Sequence[tuple[str, str | None]]
-    ) -> dict[tuple[str, str | None], Secret | ProviderError]:
-        """Fetch several secrets. Backends with a batch API override this.
+    def get_many(self, keys: Sequence[Key]) -> Results:
+        """Several ``(name, version)`` keys; each maps to its secret or to the error
+        for that key (an invalid name maps to its :class:`InvalidSecret`).
 
-        The result maps every key to its secret or to the error for that key; an
-        error that concerns the whole backend (unavailable) may be raised instead.
-        """
-        results: dict[tuple[str, str | None], Secret | ProviderError] = {}
-        for name, version in keys:
+        A provider with a batch API may serve a **subset**: keys it did not fetch
+        are absent from the result, and the caller fetches them one by one (the
+        manager's pipeline does so, concurrently). Without a batch API every key is
+        read with ``_get``. An error that concerns the whole backend
+        (unavailable) may be raised instead."""
+        results: Results = {}
+        valid: builtins.list[Key] = []
+        for key in dict.fromkeys(keys):
             try:
-                results[(name, version)] = self.get(name, version=version)
+                name = self._checked_name(key[0], "get")
+                version = self.name_policy.check_version(name, key[1], provider=self.name)
             except ProviderError as err:
-                results[(name, version)] = err
+                results[key] = err
+                continue
+            valid.append((name, version))
+        if valid:
+            for key, outcome in self._get_many(valid).items():
+                if isinstance(outcome, Secret):
+                    invalid = self._invalid_now(outcome, key[1])
+                    results[key] = outcome if invalid is None else invalid
+                else:
+                    results[key] = outcome
         return results
 
     def list(self, prefix: str = "") -> Iterator[str]:
-        """Names (never values) starting with ``prefix``, in sorted order."""
-        raise UnsupportedOperation(f"provider {self.name!r} cannot list secrets")
+        """Names (never values) starting with ``prefix``, sorted."""
+        if not isinstance(prefix, str):
+            raise InvalidSecret(
+                operation="list",
+                provider=self.name,
+                detail=f"the prefix must be a string, not {type(prefix).__name__}",
+            )
+        self._gate("list", "list")
+        return iter(sorted({name for name in self._list(prefix) if name.startswith(prefix)}))
 
     def versions(self, name: str) -> builtins.list[SecretVersion]:
-        """Versions of ``name``, newest first."""
-        raise UnsupportedOperation(f"provider {self.name!r} does not keep versions")
+        """Versions of ``name``, newest first (exactly the newest is ``current``)."""
+        self._gate("versions", "versions")
+        name = self._checked_name(name, "versions")
+        return builtins.list(self._versions(name))
 
     # -- writes ----------------------------------------------------------------
     def set(
         self,
         name: str,
-        value: str,
+        value: str | SecretValue,
         *,
         metadata: Mapping[str, str] | None = None,
         tags: Mapping[str, str] | None = None,
         expires_at: datetime | None = None,
+        **backend: Any,
     ) -> SecretVersion:
-        """Store a new version of ``name`` and return it."""
-        raise UnsupportedOperation(f"provider {self.name!r} is read-only")
+        """Store a new version of ``name`` and return it (``current=True``).
+
+        ``backend`` holds a provider's own write options (Vault's ``cas``), passed
+        to ``_set`` as they are; a provider without any refuses them (TypeError)."""
+        secret = secret_value(value)
+        del value  # only the masked value stays in this frame
+        self._gate("write", "set")
+        name = self._checked_name(name, "set", write=True)
+        check_value(secret, name=name, provider=self.name, operation="set")
+        check_size(secret, self.capabilities.max_value_bytes, name=name, provider=self.name)
+        fields = {"name": name, "provider": self.name, "operation": "set"}
+        return self._set(
+            name,
+            secret,
+            string_map(metadata, "metadata", **fields),
+            string_map(tags, "tags", **fields),
+            check_expiry(expires_at, name=name, provider=self.name),
+            **backend,
+        )
 
     def delete(self, name: str) -> None:
         """Delete ``name`` and all its versions. Raises :class:`SecretNotFound`."""
-        raise UnsupportedOperation(f"provider {self.name!r} cannot delete secrets")
+        self._gate("delete", "delete")
+        self._delete(self._checked_name(name, "delete"))
 
     # -- lifecycle -------------------------------------------------------------
     def health(self) -> Health:
-        """Check the backend. The default reports OK without contacting anything;
-        providers with a backend override it (the manager times the call)."""
+        """Check the backend; the manager's pipeline times the call."""
+        return self._health()
+
+    def close(self) -> None:
+        """Release connections and handles. Idempotent."""
+        self._close()
+
+    # -- hooks -----------------------------------------------------------------
+    if TYPE_CHECKING:  # TRANSITION: plain @abstractmethod once every provider is converted
+
+        def _get(self, name: str, version: str | None) -> Secret:
+            raise NotImplementedError
+
+    else:
+
+        @abstractmethod
+        def _get(self, name: str, version: str | None) -> Secret:
+            """The secret, for a checked name and version. Raise :class:`SecretNotFound`."""
+
+    def _get_many(self, keys: Sequence[Key]) -> Results:
+        """Checked keys to secrets or errors. Override only for a real batch API; it
+        may leave keys out (they are then fetched one by one)."""
+        results: Results = {}
+        for name, version in keys:
+            try:
+                results[(name, version)] = self._get(name, version)
+            except ProviderError as err:
+                results[(name, version)] = err
+        return results
+
+    def _set(
+        self,
+        name: str,
+        value: SecretValue,
+        metadata: dict[str, str],
+        tags: dict[str, str],
+        expires_at: datetime | None,
+    ) -> SecretVersion:
+        """Store ``value`` (reveal it only in the backend call). Raise
+        :class:`UnsupportedOperation` for an argument the backend cannot store."""
+        raise UnsupportedOperation(operation="set", provider=self.name, detail=_CANNOT["write"])
+
+    def _delete(self, name: str) -> None:
+        raise UnsupportedOperation(operation="delete", provider=self.name, detail=_CANNOT["delete"])
+
+    def _list(self, prefix: str) -> Iterable[str]:
+        """Names starting with ``prefix`` (more do no harm), in any order: the base
+        keeps those that start with it, once each, sorted."""
+        raise UnsupportedOperation(operation="list", provider=self.name, detail=_CANNOT["list"])
+
+    def _versions(self, name: str) -> builtins.list[SecretVersion]:
+        raise UnsupportedOperation(
+            operation="versions", provider=self.name, detail=_CANNOT["versions"]
+        )
+
+    def _health(self) -> Health:
+        """The default reports OK without contacting anything."""
         return Health(self.name, HealthStatus.OK)
 
-    def close(self) -> None:  # noqa: B027 - optional hook, deliberately empty by default
+    def _close(self) -> None:  # noqa: B027 - optional hook, deliberately empty by default
         """Release connections and handles. Idempotent."""
 
     def __repr__(self) -> str:

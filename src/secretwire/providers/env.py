@@ -18,18 +18,14 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Iterator, Mapping
-from pathlib import Path
-from typing import Any
+from collections.abc import Iterable, Mapping
 
 from ..errors import ConfigError, SecretNotFound
-from ..references import check_name
 from ..values import SecretValue
-from .base import HIDDEN, Capabilities, Secret, SecretProvider, option_text
+from .base import HIDDEN, Capabilities, Option, Options, Secret, SecretProvider, option_text
 
 __all__ = ["EnvProvider"]
 
-_PROVIDER = "env"
 _UNSAFE = re.compile(r"[^A-Za-z0-9_]")
 
 
@@ -40,8 +36,14 @@ class EnvProvider(SecretProvider):
     read at call time, so variables set after construction are seen.
     """
 
-    name = _PROVIDER
+    name = "env"
     capabilities = Capabilities(list=True)
+    options = Options(
+        Option(
+            "prefix", str, default="", help="Put in front of every variable name, exactly as given."
+        ),
+        Option("uppercase", bool, default=True, help="Upper-case the name part of the variable."),
+    )
 
     def __init__(
         self,
@@ -60,24 +62,6 @@ class EnvProvider(SecretProvider):
         self._uppercase = uppercase
         self._environ = environ
 
-    @classmethod
-    def from_options(cls, options: Mapping[str, Any], *, base_dir: Path) -> EnvProvider:
-        """Build from settings: ``prefix`` (string) and ``uppercase`` (boolean)."""
-        unknown = sorted(set(options) - {"prefix", "uppercase"})
-        if unknown:
-            raise ConfigError(
-                "unknown option for provider 'env' (known: prefix, uppercase)", key=unknown[0]
-            )
-        prefix = options.get("prefix", "")
-        uppercase = options.get("uppercase", True)
-        if not isinstance(prefix, str | SecretValue):
-            raise ConfigError(f"option must be a string, not {type(prefix).__name__}", key="prefix")
-        if not isinstance(uppercase, bool):
-            raise ConfigError(
-                f"option must be a boolean, not {type(uppercase).__name__}", key="uppercase"
-            )
-        return cls(prefix=prefix, uppercase=uppercase)
-
     def _env(self) -> Mapping[str, str]:
         return os.environ if self._environ is None else self._environ
 
@@ -86,39 +70,27 @@ class EnvProvider(SecretProvider):
         part = _UNSAFE.sub("_", name)
         return self._prefix + (part.upper() if self._uppercase else part)
 
-    def get(self, name: str, *, version: str | None = None) -> Secret:
-        check_name(name, provider=_PROVIDER)
-        variable = self.variable_for(name)
+    def _get(self, name: str, version: str | None) -> Secret:
+        fields = {"operation": "get", "name": name, "provider": self.name}
         if version is not None:
             raise SecretNotFound(
-                f"not found: secret {name!r} version {version!r} in provider 'env' "
-                "(environment variables have no versions)",
-                name=name,
-                provider=_PROVIDER,
-                version=str(version),
+                version=version, detail="environment variables have no versions", **fields
             )
+        variable = self.variable_for(name)
         value = self._env().get(variable)
         if value is None:
-            raise SecretNotFound(
-                f"not found: secret {name!r} in provider 'env' "
-                f"(environment variable {HIDDEN if self._hidden else variable} is not set)",
-                name=name,
-                provider=_PROVIDER,
-            )
-        return Secret(name=name, value=SecretValue(value), provider=_PROVIDER)
+            shown = HIDDEN if self._hidden else variable
+            raise SecretNotFound(detail=f"environment variable {shown} is not set", **fields)
+        return Secret(name=name, value=SecretValue(value), provider=self.name)
 
-    def list(self, prefix: str = "") -> Iterator[str]:
-        if not isinstance(prefix, str):
-            raise TypeError(f"prefix must be str, not {type(prefix).__name__}")
-        names: set[str] = set()
+    def _list(self, prefix: str) -> Iterable[str]:
         for variable in list(self._env()):
             if not variable.startswith(self._prefix) or len(variable) == len(self._prefix):
                 continue
             rest = variable[len(self._prefix) :]
             name = rest.lower() if self._uppercase else rest
             if name.startswith(prefix) and self.variable_for(name) == variable:
-                names.add(name)
-        return iter(sorted(names))
+                yield name
 
     def __repr__(self) -> str:
         prefix = HIDDEN if getattr(self, "_hidden", False) else getattr(self, "_prefix", "?")

@@ -688,6 +688,7 @@ class LocalFileProvider(SecretProvider):
     """
 
     name = _PROVIDER
+    _legacy_public_methods = True  # TRANSITION: converted to the kit's hooks in k9-file
     capabilities = Capabilities(
         write=True, delete=True, list=True, versions=True, metadata=True, max_value_bytes=None
     )
@@ -1013,7 +1014,7 @@ class LocalFileProvider(SecretProvider):
             _version_info(name, item, current=item is history[-1]) for item in reversed(history)
         ]
 
-    def set(
+    def set(  # type: ignore[override]  # TRANSITION: the kit's _set hook in k9-file
         self,
         name: str,
         value: str,

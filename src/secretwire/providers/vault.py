@@ -33,7 +33,6 @@ import logging
 import math
 import os
 import re
-import ssl
 import threading
 import time
 from collections.abc import Iterator, Mapping
@@ -65,11 +64,14 @@ from .base import (
     check_value,
     env_variable,
     option_text,
+    os_reason,
     plain_url,
     read_secret_file,
     secret_value,
     shown,
+    ssl_reason,
     string_map,
+    timed_out,
 )
 
 if TYPE_CHECKING:
@@ -319,42 +321,10 @@ def _value_of(data: object) -> str:
 # -- error translation ---------------------------------------------------------------
 
 
-def _ssl_reason(err: BaseException) -> str:
-    seen: set[int] = set()
-    current: BaseException | None = err
-    while current is not None and id(current) not in seen:
-        seen.add(id(current))
-        if isinstance(current, ssl.SSLCertVerificationError):
-            return f"certificate verification failed ({current.verify_message})"
-        if isinstance(current, ssl.SSLError):
-            return f"TLS error ({current.reason or type(current).__name__})"
-        for arg in current.args:
-            if isinstance(arg, BaseException) and id(arg) not in seen:
-                reason = _ssl_reason(arg)
-                if reason != "TLS error":
-                    return reason
-        nested = getattr(current, "reason", None)
-        current = nested if isinstance(nested, BaseException) else current.__context__
-    return "TLS error"
-
-
-def _os_reason(err: BaseException) -> str:
-    seen: set[int] = set()
-    stack: list[BaseException] = [err]
-    while stack:
-        current = stack.pop()
-        if id(current) in seen:
-            continue
-        seen.add(id(current))
-        if isinstance(current, OSError) and current.strerror:
-            return current.strerror
-        stack.extend(arg for arg in current.args if isinstance(arg, BaseException))
-        nested = getattr(current, "reason", None)
-        if isinstance(nested, BaseException):
-            stack.append(nested)
-        if current.__context__ is not None:
-            stack.append(current.__context__)
-    return type(err).__name__
+# TRANSITION: the chain diggers live in the kit (secretwire.providers.base); these
+# aliases keep this module working until it is converted (k9-vault).
+_ssl_reason = ssl_reason
+_os_reason = os_reason
 
 
 def _timed_out(err: BaseException) -> bool:
@@ -365,22 +335,11 @@ def _timed_out(err: BaseException) -> bool:
         ReadTimeoutError,
     )
 
-    seen: set[int] = set()
-    stack: list[BaseException] = [err]
-    while stack:
-        current = stack.pop()
-        if id(current) in seen:
-            continue
-        seen.add(id(current))
-        if isinstance(current, NewConnectionError):  # a ConnectTimeoutError, for history
-            return False
-        if isinstance(current, ReadTimeoutError | ConnectTimeoutError | TimeoutError):
-            return True
-        stack.extend(arg for arg in current.args if isinstance(arg, BaseException))
-        nested = getattr(current, "reason", None)
-        if isinstance(nested, BaseException):
-            stack.append(nested)
-    return False
+    return timed_out(
+        err,
+        timeouts=(ReadTimeoutError, ConnectTimeoutError, TimeoutError),
+        excluded=(NewConnectionError,),
+    )
 
 
 def _vault_text(err: Any) -> str:
@@ -536,6 +495,7 @@ class VaultProvider(SecretProvider):
     """
 
     name = _PROVIDER
+    _legacy_public_methods = True  # TRANSITION: converted to the kit's hooks in k9-vault
     capabilities = KV2_CAPABILITIES
 
     def __init__(
@@ -1194,7 +1154,7 @@ class VaultProvider(SecretProvider):
         return data if isinstance(data, dict) else None
 
     # -- writes ------------------------------------------------------------------------------
-    def set(
+    def set(  # type: ignore[override]  # TRANSITION: the kit's _set hook in k9-vault
         self,
         name: str,
         value: str,

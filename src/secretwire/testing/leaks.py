@@ -19,10 +19,16 @@ import traceback
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
-__all__ = ["assert_no_leak", "leak_texts"]
+__all__ = ["CANARY", "assert_no_leak", "error_texts", "exception_chain", "leak_texts"]
+
+#: A value that must never appear in any message, repr or log. Tests look for it.
+CANARY = "canary-7f3a9c-DO-NOT-LEAK-\u00e9\u2603"
 
 
-def _chain(error: BaseException) -> Iterator[BaseException]:
+def exception_chain(error: BaseException) -> Iterator[BaseException]:
+    """``error`` and every exception it carries, each once: ``__cause__``,
+    ``__context__``, an ``ExceptionGroup``'s members and the error of each failure
+    of a :class:`~secretwire.ResolutionError`."""
     seen: set[int] = set()
     todo: list[BaseException] = [error]
     while todo:
@@ -37,6 +43,23 @@ def _chain(error: BaseException) -> Iterator[BaseException]:
         for nested in getattr(item, "exceptions", ()) or ():  # ExceptionGroup
             if isinstance(nested, BaseException):
                 todo.append(nested)
+        for failure in getattr(item, "failures", ()) or ():  # ResolutionError
+            nested = getattr(failure, "error", None)
+            if isinstance(nested, BaseException):
+                todo.append(nested)
+
+
+def error_texts(error: BaseException) -> list[str]:
+    """How every exception of :func:`exception_chain` reads: ``str``, ``repr``, its
+    ``args``, notes and attributes (not frame locals: :func:`leak_texts` adds those)."""
+    texts: list[str] = []
+    for item in exception_chain(error):
+        texts += [str(item), repr(item), repr(item.args)]
+        texts += [str(note) for note in getattr(item, "__notes__", ())]
+        texts += (
+            [f"{k} = {v!r}" for k, v in vars(item).items()] if hasattr(item, "__dict__") else []
+        )
+    return texts
 
 
 def _frame_locals(error: BaseException, skip: Callable[[str], bool]) -> Iterator[str]:
@@ -94,13 +117,7 @@ def leak_texts(
         except (OSError, ValueError):
             return False
 
-    texts: list[str] = []
-    for item in _chain(error):
-        texts += [str(item), repr(item), repr(item.args)]
-        texts += [str(note) for note in getattr(item, "__notes__", ())]
-        texts += (
-            [f"{k} = {v!r}" for k, v in vars(item).items()] if hasattr(item, "__dict__") else []
-        )
+    texts = error_texts(error)
     texts += list(_frame_locals(error, skip))
     texts += list(_sentry_event(error, skip))
     return texts
