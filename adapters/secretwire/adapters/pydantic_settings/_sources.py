@@ -84,8 +84,8 @@ class Load:
         source = next((s for held, s in self.origins.get(path, ()) if held is text), None)
         try:
             label = None if source is None else _label(source, path, text)
-        except (OSError, ValueError, SecretwireError):
-            label = None  # an unreadable file only costs the nicer label
+        except (OSError, ValueError, AttributeError, SecretwireError):
+            label = None  # an unreadable file or an odd source only costs the nicer label
         return label or format_location(path)
 
     def produced_above(self, text: str) -> bool:
@@ -158,10 +158,7 @@ def _recording_copy(source: Any) -> Any:
     if not isinstance(source, PydanticBaseSettingsSource) or hasattr(source, "_secretwire_records"):
         return source
     clone = copy.copy(source)
-    try:
-        clone.__class__ = _recording_type(type(source))
-    except TypeError:  # a layout no subclass can take: its values keep path labels
-        return source
+    clone.__class__ = _recording_type(type(source))  # same layout: no slots of its own
     return clone
 
 
@@ -232,14 +229,15 @@ def _dotenv_line(source: DotEnvSettingsSource, name: str) -> str:
     for file in reversed(_paths(source.env_file)):  # a later file overrides an earlier one
         if not file.is_file():
             continue
-        line = written = None
         with file.open(encoding=source.env_file_encoding or "utf-8") as stream:
-            for binding in parse_stream(stream):  # python-dotenv's parser: what was read
-                key = binding.key or ""
-                if (key if source.case_sensitive else key.lower()) == name:
-                    line, written = binding.original.line, key
-        if line is not None:
-            return f"{file} line {line} ({written})"
+            lines = [  # python-dotenv's parser: what pydantic-settings read
+                (binding.original.line, binding.key)
+                for binding in parse_stream(stream)
+                if binding.key
+                and name == (binding.key if source.case_sensitive else binding.key.lower())
+            ]
+        if lines:  # the last definition wins
+            return f"{file} line {lines[-1][0]} ({lines[-1][1]})"
     return f"dotenv variable {name}"
 
 
