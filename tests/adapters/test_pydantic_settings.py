@@ -322,6 +322,36 @@ def test_one_error_lists_every_failure_with_its_location(
     assert_no_leak(err, CANARY)
 
 
+def test_the_same_reference_in_two_places_names_each_place(
+    monkeypatch: pytest.MonkeyPatch, manager: SecretManager
+) -> None:
+    # Where a value came from is recorded as each source returns it, not found
+    # afterwards by looking for its text (which named the first variable or secret
+    # file holding the same text).
+    class Twice(SecretSettings):
+        model_config = SecretSettingsConfigDict(env_prefix="APP_", secrets_dir="secrets")
+        api_token: SecretStr = SecretStr("unset")
+        token: SecretStr = SecretStr("unset")
+        a_key: SecretStr = SecretStr("unset")
+        b_key: SecretStr = SecretStr("unset")
+
+    reference = "${secret:missing/shared}"
+    monkeypatch.setenv("APP_API_TOKEN", reference)  # first in the environment
+    monkeypatch.setenv("APP_TOKEN", reference)
+    secrets = Path.cwd() / "secrets"
+    secrets.mkdir()
+    for name in ("app_a_key", "app_b_key"):
+        (secrets / name).write_text(reference, encoding="utf-8")
+    with pytest.raises(SecretResolutionError) as info:
+        Twice(_secretwire_manager=manager)
+    assert sorted(failure.location for failure in info.value.failures) == [
+        "env var APP_API_TOKEN",
+        "env var APP_TOKEN",
+        f"secrets dir file {Path('secrets') / 'app_a_key'}",
+        f"secrets dir file {Path('secrets') / 'app_b_key'}",
+    ]
+
+
 def test_failure_in_a_field_default_names_the_default(provider: MemoryProvider) -> None:
     class Defaults(SecretSettings):
         password: SecretStr = Field("${secret:missing/one}")
