@@ -189,7 +189,8 @@ def test_the_wrong_keyring_password_is_access_denied(keyring_file: Path, ns: str
     for error in errors:
         assert_no_leak(error, CANARY, PASSWORD, WRONG_PASSWORD)
     # The file keeps names in clear (only values are encrypted): a missing name is known
-    # to be missing without the password. A desktop keychain refuses that too.
+    # to be missing without the password. (The Secret Service backend unlocks its
+    # collection before it searches: there a missing name is AccessDenied too.)
     with pytest.raises(SecretNotFound):
         wrong.get(f"{ns}/never-stored")
 
@@ -242,7 +243,6 @@ def test_fake_backend_errors_map_through_the_table(
         assert detail in str(info.value)
         assert info.value.__context__ is None and info.value.__cause__ is None
         assert_no_leak(info.value, CANARY)
-        assert not isinstance(info.value, SecretNotFound) or expected is SecretNotFound
 
 
 def test_a_keyring_without_a_backend_is_unavailable_never_a_silent_no_op(ns: str) -> None:
