@@ -241,3 +241,25 @@ def test_check_counts_defaults_apart(project: Path, capsys: pytest.CaptureFixtur
     capsys.readouterr()
     assert main(["check", "config.yaml"]) == 0
     assert "1 by their default" in capsys.readouterr().out
+
+
+def test_set_on_a_provider_without_versions_names_none(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Vault KV v1 and the keyring provider keep no versions: their SecretVersion has "".
+    from secretwire import SecretVersion, register_provider
+    from secretwire.providers.memory import MemoryProvider
+
+    class Unversioned(MemoryProvider):
+        name = "unversioned"
+
+        def _set(self, name, value, metadata, tags, expires_at):  # type: ignore[no-untyped-def]
+            super()._set(name, value, metadata, tags, expires_at)
+            return SecretVersion(name=name, version="")
+
+    register_provider("unversioned", Unversioned)
+    (tmp_path / "secretwire.yaml").write_text("environments: {dev: {provider: unversioned}}\n")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("SECRETWIRE_CONFIG", raising=False)
+    assert run(monkeypatch, ["set", "db/password"], "x") == 0
+    assert capsys.readouterr().err == "stored 'db/password'\n"

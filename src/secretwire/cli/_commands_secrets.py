@@ -97,7 +97,8 @@ def cmd_set(args: argparse.Namespace) -> int:
         raise ConfigError("empty value; nothing stored (use --allow-empty to store one)")
     with _manager(args) as manager:
         version = manager.set(name, value, metadata=metadata, tags=tags)
-    print(f"stored {name!r} version {version.version}{_reference_note(name)}", file=sys.stderr)
+    stored = f" version {version.version}" if version.version else ""  # KV v1, keyring: none
+    print(f"stored {name!r}{stored}{_reference_note(name)}", file=sys.stderr)
     return EXIT_OK
 
 

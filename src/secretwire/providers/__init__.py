@@ -41,6 +41,7 @@ _BUILTIN: dict[str, str] = {
     "vault": "secretwire.providers.vault:VaultProvider",
     "aws": "secretwire.providers.aws:AwsSecretsManagerProvider",
     "azure": "secretwire.providers.azure:AzureKeyVaultProvider",
+    "keyring": "secretwire.providers.keyring:KeyringProvider",
 }
 _registered: dict[str, type[SecretProvider] | str] = {}
 _lock = threading.Lock()
