@@ -59,7 +59,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from ..errors import (
+from ...errors import (
     AccessDenied,
     ConfigError,
     Conflict,
@@ -71,9 +71,9 @@ from ..errors import (
     SecretNotFound,
     SecretNotYetValid,
 )
-from ..references import check_name
-from ..values import SecretValue
-from .base import (
+from ...references import check_name
+from ...values import SecretValue
+from ..base import (
     Capabilities,
     Health,
     HealthStatus,
