@@ -43,9 +43,10 @@ OPTIONS = Options(
         "client_secret",
         Credential,
         label="client secret",
-        help="`client_secret` only: the client secret itself, the name of an environment "
-        "variable holding it, or a file holding it (relative to the settings file's "
-        "folder); surrounding whitespace is ignored, and it is never shown.",
+        help="`client_secret` only: the client secret itself (best from a bootstrap secret, "
+        "`${secret:...}`), the name of an environment variable holding it (anything but a "
+        "variable name is refused, unechoed), or a file holding it (relative to the "
+        "settings file's folder). Surrounding whitespace is ignored; it is never shown.",
     ),
     Option(
         "name_encoding",
