@@ -582,22 +582,30 @@ class FakeKeyVaultTransport(BaseAdapter):
         pass
 
 
-def _fake_client(
-    answers: list[Answer], **kwargs: Any
-) -> tuple[SecretClient, FakeKeyVaultTransport, str]:
-    # A fresh host per test: the SDK caches challenges per host, process-wide.
-    host = f"vault-{uuid.uuid4().hex[:12]}.vault.azure.net"
-    fake = FakeKeyVaultTransport(answers)
+def fake_host() -> str:
+    """A fresh vault host per test: the SDK caches challenges per host, process-wide."""
+    return f"vault-{uuid.uuid4().hex[:12]}.vault.azure.net"
+
+
+def client_through(fake: FakeKeyVaultTransport, host: str, **kwargs: Any) -> SecretClient:
+    """A real SecretClient for ``https://{host}`` whose HTTP requests go to ``fake``."""
     session = requests.Session()
     session.mount("https://", fake)
-    client = SecretClient(
+    return SecretClient(
         f"https://{host}",
         kwargs.pop("credential", FakeCredential()),
         transport=RequestsTransport(session=session, session_owner=False),
         retry_total=0,
         **kwargs,
     )
-    return client, fake, host
+
+
+def _fake_client(
+    answers: list[Answer], **kwargs: Any
+) -> tuple[SecretClient, FakeKeyVaultTransport, str]:
+    host = fake_host()
+    fake = FakeKeyVaultTransport(answers)
+    return client_through(fake, host, **kwargs), fake, host
 
 
 def _provider(
