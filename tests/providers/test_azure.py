@@ -1,16 +1,18 @@
 """The Azure Key Vault provider.
 
 No Key Vault emulator can be obtained on this machine (see docs/providers/azure.md,
-"Testing"), so there is no ``TestAzureProvider(ProviderContract)`` against a server
-yet. What runs here:
+"Testing"). What runs here:
 
 * name mapping: pure functions, property-tested with hypothesis;
 * checks made before any call (names, sizes, tags, options), and outages, against a
-  real closed port on loopback;
+  real closed port (or a real silent server) on loopback;
 * everything that needs an answer from Key Vault through the real ``SecretClient``
   and the real azure-core pipeline, with a **fake transport**: a ``requests``
   adapter that returns one canned Key Vault answer per request (it keeps no state,
   so it is no emulator). Those tests say so in their names.
+
+``test_azure_conformance.py`` runs the shipped ``ProviderContract`` through a
+stateful model of Key Vault's REST API behind the same transport.
 """
 
 from __future__ import annotations
@@ -489,6 +491,9 @@ def test_client_or_url_not_both() -> None:
     client = SecretClient("https://myvault.vault.azure.net", FakeCredential())
     with pytest.raises(ConfigError):
         AzureKeyVaultProvider("https://other.vault.azure.net", client=client)
+    for makes_a_credential in ({"credential": "managed_identity"}, {"client_id": "c"}):
+        with pytest.raises(ConfigError):
+            AzureKeyVaultProvider(client=client, **makes_a_credential)
     provider = AzureKeyVaultProvider(client=client)
     assert provider.vault_url == "https://myvault.vault.azure.net"
     provider.close()

@@ -169,14 +169,11 @@ class AzureKeyVaultProvider(SecretProvider):
         self._owned_credential: Made | None = None
         self._closed = False
         self._close_lock = threading.Lock()
-        secret = (
-            type(self)
-            .options["client_secret"]
-            .source(client_secret, client_secret_env, client_secret_file)
-        )
+        option = type(self).options["client_secret"]
+        secret = option.source(client_secret, client_secret_env, client_secret_file)
+        makes = any(item is not None for item in (tenant_id, client_id, secret))
         if client is not None:
-            makes = (credential != "default", tenant_id, client_id, secret)
-            if vault_url is not None or any(item not in (None, False) for item in makes):
+            if vault_url is not None or makes or credential != "default":
                 raise ConfigError("give either client, or vault_url (and credential)")
             self._client = client
             self.vault_url: str = client.vault_url
@@ -199,7 +196,7 @@ class AzureKeyVaultProvider(SecretProvider):
                 client_id=client_id,
                 client_secret=secret,
             )
-        elif tenant_id is not None or client_id is not None or secret is not None:
+        elif makes:
             raise ConfigError(
                 "tenant_id, client_id and client_secret make a credential: not used with a "
                 "TokenCredential",
