@@ -1,25 +1,30 @@
 """The Azure Key Vault provider.
 
 No Key Vault emulator can be obtained on this machine (see docs/providers/azure.md,
-"Testing"), so there is no ``TestAzureProvider(ProviderContract)`` against a server
-yet. What runs here:
+"Testing"). What runs here:
 
 * name mapping: pure functions, property-tested with hypothesis;
 * checks made before any call (names, sizes, tags, options), and outages, against a
-  real closed port on loopback;
+  real closed port (or a real silent server) on loopback;
 * everything that needs an answer from Key Vault through the real ``SecretClient``
   and the real azure-core pipeline, with a **fake transport**: a ``requests``
   adapter that returns one canned Key Vault answer per request (it keeps no state,
   so it is no emulator). Those tests say so in their names.
+
+``test_azure_conformance.py`` runs the shipped ``ProviderContract`` through a
+stateful model of Key Vault's REST API behind the same transport.
 """
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
 import logging
 import re
+import socket
 import sys
+import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator, Mapping
@@ -54,6 +59,7 @@ from secretwire import (
     SecretManager,
     SecretNotFound,
     SecretNotYetValid,
+    Unauthenticated,
     get_provider_class,
 )
 from secretwire.providers.azure import (
@@ -62,11 +68,10 @@ from secretwire.providers.azure import (
     META_TAG_PREFIX,
     WRITTEN_TAG,
     AzureKeyVaultProvider,
-    _credential_from_options,
     decode_name,
     encode_name,
 )
-from secretwire.testing import CANARY, assert_no_leak
+from secretwire.testing import CANARY, FakeClock, assert_no_leak, check_options, error_texts
 from secretwire.values import SecretValue
 from tests.servers.harness import free_port
 
@@ -164,8 +169,11 @@ class FakeCredential:
     """Test setup: a TokenCredential returning a fixed token, for endpoints that
     ignore authentication (a closed port, the fake transport)."""
 
+    def __init__(self, token: str = FAKE_TOKEN) -> None:
+        self.token = token
+
     def get_token(self, *scopes: str, **kwargs: Any) -> AccessToken:
-        return AccessToken(FAKE_TOKEN, int(time.time()) + 3600)
+        return AccessToken(self.token, int(time.time()) + 3600)
 
 
 @pytest.fixture
@@ -286,6 +294,15 @@ def test_tags_and_metadata_are_checked_before_any_call(offline: AzureKeyVaultPro
 # -- settings --------------------------------------------------------------------------------
 
 
+def _credential_of(options: dict[str, Any], base_dir: Path) -> object:
+    """The credential ``from_options`` makes for ``options`` (closed with its provider)."""
+    options = {"vault_url": "https://myvault.vault.azure.net", **options}
+    provider = AzureKeyVaultProvider.from_options(options, base_dir=base_dir)
+    credential = provider._client._client._config.credential
+    provider.close()
+    return credential
+
+
 def test_from_options_builds_a_provider(tmp_path: Path) -> None:
     (tmp_path / "ca.pem").write_text("")
     provider = AzureKeyVaultProvider.from_options(
@@ -394,19 +411,17 @@ def test_client_secret_from_env_or_file_never_in_errors(
 ) -> None:
     base = {"credential": "client_secret", "tenant_id": "tenant", "client_id": "client"}
     monkeypatch.setenv("SWTEST_AZURE_SECRET", CANARY)
-    credential = _credential_from_options(
-        {**base, "client_secret_env": "SWTEST_AZURE_SECRET"}, tmp_path
-    )
+    credential = _credential_of({**base, "client_secret_env": "SWTEST_AZURE_SECRET"}, tmp_path)
     assert isinstance(credential, ClientSecretCredential)
     (tmp_path / "secret.txt").write_text(CANARY + "\n")
-    credential = _credential_from_options({**base, "client_secret_file": "secret.txt"}, tmp_path)
+    credential = _credential_of({**base, "client_secret_file": "secret.txt"}, tmp_path)
     assert isinstance(credential, ClientSecretCredential)
     (tmp_path / "empty.txt").write_text("\n")
     with pytest.raises(ConfigError) as info:
-        _credential_from_options({**base, "client_secret_file": "empty.txt"}, tmp_path)
+        _credential_of({**base, "client_secret_file": "empty.txt"}, tmp_path)
     assert "empty" in str(info.value)
     with pytest.raises(ConfigError) as info:
-        _credential_from_options(
+        _credential_of(
             {**base, "client_secret_env": "SWTEST_AZURE_SECRET", "client_secret_file": "x"},
             tmp_path,
         )
@@ -459,7 +474,7 @@ def test_close_closes_the_credential_from_options_builds(
 
 
 def test_managed_identity_credential(tmp_path: Path) -> None:
-    credential = _credential_from_options(
+    credential = _credential_of(
         {"credential": "managed_identity", "client_id": "00000000-0000-0000-0000-000000000001"},
         tmp_path,
     )
@@ -476,6 +491,9 @@ def test_client_or_url_not_both() -> None:
     client = SecretClient("https://myvault.vault.azure.net", FakeCredential())
     with pytest.raises(ConfigError):
         AzureKeyVaultProvider("https://other.vault.azure.net", client=client)
+    for makes_a_credential in ({"credential": "managed_identity"}, {"client_id": "c"}):
+        with pytest.raises(ConfigError):
+            AzureKeyVaultProvider(client=client, **makes_a_credential)
     provider = AzureKeyVaultProvider(client=client)
     assert provider.vault_url == "https://myvault.vault.azure.net"
     provider.close()
@@ -529,12 +547,19 @@ class FakeKeyVaultTransport(BaseAdapter):
             return self._response(
                 request, 401, {"error": {"code": "Unauthorized"}}, {"WWW-Authenticate": _CHALLENGE}
             )
-        self.seen.append(Seen(request.method or "", url.path, url.query, data))
+        seen = Seen(request.method or "", url.path, url.query, data)
+        self.seen.append(seen)
+        status, body, headers = self.answer(seen, request.headers["Authorization"])
+        return self._response(request, status, body, headers)
+
+    def answer(self, request: Seen, authorization: str) -> tuple[int, object, Mapping[str, str]]:
+        """(status, body, headers) for an authenticated request: the first canned answer
+        whose method and path match, consumed."""
         for index, answer in enumerate(self.answers):
-            if answer.method == request.method and re.fullmatch(answer.path, url.path):
+            if answer.method == request.method and re.fullmatch(answer.path, request.path):
                 del self.answers[index]
-                return self._response(request, answer.status, answer.body, answer.headers)
-        raise AssertionError(f"unexpected request {request.method} {url.path}")
+                return answer.status, answer.body, answer.headers
+        raise AssertionError(f"unexpected request {request.method} {request.path}")
 
     @staticmethod
     def _response(
@@ -562,22 +587,30 @@ class FakeKeyVaultTransport(BaseAdapter):
         pass
 
 
-def _fake_client(
-    answers: list[Answer], **kwargs: Any
-) -> tuple[SecretClient, FakeKeyVaultTransport, str]:
-    # A fresh host per test: the SDK caches challenges per host, process-wide.
-    host = f"vault-{uuid.uuid4().hex[:12]}.vault.azure.net"
-    fake = FakeKeyVaultTransport(answers)
+def fake_host() -> str:
+    """A fresh vault host per test: the SDK caches challenges per host, process-wide."""
+    return f"vault-{uuid.uuid4().hex[:12]}.vault.azure.net"
+
+
+def client_through(fake: FakeKeyVaultTransport, host: str, **kwargs: Any) -> SecretClient:
+    """A real SecretClient for ``https://{host}`` whose HTTP requests go to ``fake``."""
     session = requests.Session()
     session.mount("https://", fake)
-    client = SecretClient(
+    return SecretClient(
         f"https://{host}",
         kwargs.pop("credential", FakeCredential()),
         transport=RequestsTransport(session=session, session_owner=False),
         retry_total=0,
         **kwargs,
     )
-    return client, fake, host
+
+
+def _fake_client(
+    answers: list[Answer], **kwargs: Any
+) -> tuple[SecretClient, FakeKeyVaultTransport, str]:
+    host = fake_host()
+    fake = FakeKeyVaultTransport(answers)
+    return client_through(fake, host, **kwargs), fake, host
 
 
 def _provider(
@@ -847,7 +880,7 @@ def test_write_to_a_soft_deleted_name_is_a_conflict_with_fake_transport(
     ("status", "error"),
     [
         (400, InvalidSecret),
-        (401, AccessDenied),
+        (401, Unauthenticated),
         (403, AccessDenied),
         (429, ProviderUnavailable),
         (500, ProviderUnavailable),
@@ -881,6 +914,7 @@ def test_credential_failure_is_access_denied_with_fake_transport(
     provider, _, _ = _provider([], credential=EnvironmentCredential())
     with pytest.raises(AccessDenied) as info:
         provider.set("db", CANARY)
+    assert isinstance(info.value, Unauthenticated)
     assert "CredentialUnavailableError" in str(info.value)
     assert info.value.__context__ is None
     assert info.value.original is not None  # shown by --debug: the credential chain
@@ -1042,6 +1076,7 @@ def test_health_with_fake_transport() -> None:
     )
     ok = provider.health()
     assert ok.ok, ok.detail
+    assert ok.latency_seconds is None  # the manager's pipeline times health checks
     refused = provider.health()
     assert refused.status is HealthStatus.UNAUTHENTICATED
     assert "ForbiddenByRbac" in refused.detail
@@ -1157,7 +1192,7 @@ def test_a_client_secret_given_instead_of_a_variable_name_is_not_echoed(tmp_path
         "client_secret_env": f"Xy7~{CANARY}",
     }
     with pytest.raises(ConfigError, match="must name an environment variable") as info:
-        _credential_from_options(options, tmp_path)
+        _credential_of(options, tmp_path)
     assert info.value.key == "client_secret_env"
     assert CANARY not in str(info.value)
 
@@ -1173,7 +1208,7 @@ def test_an_invalid_tenant_is_a_config_error_holding_no_client_secret(
         "client_secret_env": "SWTEST_AZURE_SECRET",
     }
     with pytest.raises(ConfigError, match="tenant_id") as info:
-        _credential_from_options(options, tmp_path)
+        _credential_of(options, tmp_path)
     assert_no_leak(info.value, CANARY)
 
 
@@ -1193,7 +1228,7 @@ def test_options_from_a_secret_are_used_but_never_shown_with_fake_transport(
     provider.close()
     monkeypatch.delenv("SWTEST_HIDDEN_VARIABLE", raising=False)
     with pytest.raises(ConfigError, match="<from a secret> is not set") as unset:
-        _credential_from_options(
+        _credential_of(
             {
                 "credential": "client_secret",
                 "tenant_id": SecretValue("tenant"),
@@ -1203,3 +1238,127 @@ def test_options_from_a_secret_are_used_but_never_shown_with_fake_transport(
             tmp_path,
         )
     assert "SWTEST_HIDDEN_VARIABLE" not in str(unset.value)
+
+
+# -- on the provider kit (issue 9) --------------------------------------------------------------
+
+
+def test_the_option_declaration_matches_the_constructor() -> None:
+    check_options(AzureKeyVaultProvider)
+
+
+def test_poll_interval_is_a_settings_option(tmp_path: Path) -> None:
+    """The constructor took ``poll_interval``; the settings file could not set it."""
+    options = {"vault_url": "https://myvault.vault.azure.net", "credential": "managed_identity"}
+    provider = AzureKeyVaultProvider.from_options(
+        {**options, "poll_interval": 0.25}, base_dir=tmp_path
+    )
+    assert provider._poll_interval == 0.25
+    provider.close()
+    for bad in (0, True, "1"):
+        with pytest.raises(ConfigError) as info:
+            AzureKeyVaultProvider.from_options({**options, "poll_interval": bad}, base_dir=tmp_path)
+        assert info.value.key == "poll_interval"
+
+
+def test_validity_is_enforced_by_the_kit_with_its_clock_with_fake_transport() -> None:
+    """The base class enforces not_before / expires_on with ``secretwire._time``'s clock
+    (the provider reports both on the Secret), so a test clock decides, not the wall."""
+    clock = FakeClock()  # starts at 2030-01-01, long after the wall clock's now
+    start = int(clock.utcnow().timestamp())
+    provider, fake, host = _provider([])
+    body = _bundle(host, "db", value=CANARY, nbf=start + 100, exp=start + 200)
+    fake.answers += [Answer("GET", "/secrets/db/?", body=body) for _ in range(3)]
+    with clock.installed():
+        with pytest.raises(SecretNotYetValid) as early:
+            provider.get("db")
+        clock.advance(150)
+        secret = provider.get("db")
+        assert secret.not_before == datetime.fromtimestamp(start + 100, timezone.utc)
+        assert secret.reveal() == CANARY
+        clock.advance(50)
+        with pytest.raises(SecretExpired) as late:
+            provider.get("db")
+    for error in (early.value, late.value):
+        assert_no_leak(error, CANARY)
+
+
+def test_a_client_secret_may_be_given_directly_and_is_never_shown(tmp_path: Path) -> None:
+    base = {"credential": "client_secret", "tenant_id": "tenant", "client_id": "client"}
+    credential = _credential_of({**base, "client_secret": CANARY}, tmp_path)
+    assert isinstance(credential, ClientSecretCredential)
+    # As from a bootstrap secret (a SecretValue): not in any message, chain or frame.
+    hidden = SecretValue(CANARY)
+    with pytest.raises(ConfigError, match="give only one of") as info:
+        _credential_of({**base, "client_secret": hidden, "client_secret_file": "x"}, tmp_path)
+    assert_no_leak(info.value, CANARY)
+    with pytest.raises(ConfigError, match="only used with credential: client_secret") as info:
+        _credential_of({"client_secret": hidden}, tmp_path)
+    assert info.value.key == "client_secret"
+    assert_no_leak(info.value, CANARY)
+    with pytest.raises(ConfigError) as info:  # given plainly: not in the error's texts
+        _credential_of({"client_secret": CANARY}, tmp_path)
+    assert not any(CANARY in text for text in error_texts(info.value))
+
+
+def test_python_callers_may_name_the_kind_of_credential() -> None:
+    provider = AzureKeyVaultProvider(
+        "https://myvault.vault.azure.net",
+        credential="managed_identity",
+        client_id="00000000-0000-0000-0000-000000000001",
+    )
+    assert isinstance(provider._client._client._config.credential, ManagedIdentityCredential)
+    provider.close()
+    with pytest.raises(ConfigError) as info:
+        AzureKeyVaultProvider(
+            "https://myvault.vault.azure.net", credential=FakeCredential(), tenant_id="t"
+        )
+    assert info.value.key == "credential"
+
+
+@contextlib.contextmanager
+def _tcp_server(reply: bytes | None) -> Iterator[int]:
+    """A real loopback TCP server that accepts connections and sends ``reply`` on each
+    (``None``: never a byte). Yields its port."""
+    server = socket.create_server(("127.0.0.1", 0))
+    server.settimeout(0.1)
+    accepted: list[socket.socket] = []
+    stop = threading.Event()
+
+    def serve() -> None:
+        while not stop.is_set():
+            try:
+                conn, _ = server.accept()
+            except OSError:  # the accept timeout: look at stop again
+                continue
+            accepted.append(conn)
+            if reply is not None:
+                conn.sendall(reply)
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    try:
+        yield server.getsockname()[1]
+    finally:
+        stop.set()
+        thread.join()
+        for conn in accepted:
+            conn.close()
+        server.close()
+
+
+@pytest.mark.parametrize(
+    ("reply", "reason"),
+    [(None, "no complete answer from Key Vault: timed out"), (b"HTTP/1.1 200 OK\r\n\r\n", "TLS")],
+)
+def test_a_server_that_does_not_answer_in_tls_is_unavailable_and_says_why(
+    reply: bytes | None, reason: str
+) -> None:
+    with _tcp_server(reply) as port:
+        provider = AzureKeyVaultProvider(
+            f"https://127.0.0.1:{port}", credential=FakeCredential(), retries=0, timeout=1
+        )
+        with pytest.raises(ProviderUnavailable, match=reason) as info:
+            provider.get("db")
+        provider.close()
+    assert info.value.__context__ is None
