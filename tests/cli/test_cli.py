@@ -73,7 +73,7 @@ def test_set_get_list_versions_delete(
     capsys.readouterr()
     assert main(["get", "db/password"]) == 1
     assert capsys.readouterr().err == (
-        "secretwire: error: not found: secret 'db/password' in provider 'file'\n"
+        "secretwire: error: not found: get secret 'db/password' in provider 'file'\n"
     )
 
 

@@ -117,7 +117,7 @@ def test_names_are_read_literally_and_references_need_ref(
         assert main(["get", name]) == 1, name
         out, err = capsys.readouterr()
         assert out == ""
-        assert f"not found: secret {name!r}" in err
+        assert f"not found: get secret {name!r}" in err
         assert "use --ref" in err  # says how to ask for the reference instead
     assert run(monkeypatch, ["set", "feature:-off"], "literal") == 0
     assert r"(in a reference: ${secret:feature\:-off})" in capsys.readouterr().err

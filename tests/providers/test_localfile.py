@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
+from typing import TypeVar
 
 import pytest
 
@@ -21,18 +22,22 @@ from secretwire.errors import (
     Conflict,
     InvalidSecret,
     ProviderUnavailable,
+    SecretExpired,
     SecretNotFound,
     SecretwireError,
     StoreCorrupted,
     StoreError,
     StoreKeyMismatch,
 )
-from secretwire.providers import localfile
+from secretwire.providers._store import VersionedDocument
 from secretwire.providers.base import HealthStatus
 from secretwire.providers.localfile import LocalFileProvider
-from secretwire.testing import assert_no_leak
+from secretwire.security import files
+from secretwire.security.store_format import Envelope, Kdf, StoreKey, seal
+from secretwire.testing import assert_no_leak, check_options
 from secretwire.values import SecretValue
 
+T = TypeVar("T")
 CANARY = "canary-7f3a9c2e-do-not-leak"
 FAST_N = 2**14
 posix_only = pytest.mark.skipif(os.name != "posix", reason="POSIX file modes")
@@ -322,11 +327,15 @@ def test_not_a_store(store_path: Path, key: bytes, content: bytes) -> None:
         list(LocalFileProvider(store_path, key=key).list())
 
 
-def test_unsupported_format_number(filled: LocalFileProvider, store_path: Path) -> None:
+@pytest.mark.parametrize("fmt", [2, "{store}", "{0!r:%}"])
+def test_unsupported_format_number(
+    filled: LocalFileProvider, store_path: Path, fmt: object
+) -> None:
     data = store_path.read_bytes()
-    store_path.write_bytes(_with_header(data, {**_header(data), "format": 2}))
-    with pytest.raises(StoreCorrupted, match="unsupported store format"):
+    store_path.write_bytes(_with_header(data, {**_header(data), "format": fmt}))
+    with pytest.raises(StoreCorrupted, match="unsupported store format") as info:
         LocalFileProvider(store_path, key=os.urandom(32)).get("db/password")
+    assert str(store_path) in str(info.value)  # a hostile header is only quoted, never a template
 
 
 def test_modified_key_check_reports_key_mismatch(
@@ -340,8 +349,7 @@ def test_modified_key_check_reports_key_mismatch(
 
 
 def test_plaintext_that_is_not_a_document_is_corrupted(store_path: Path, key: bytes) -> None:
-    kdf = localfile._Kdf("raw")
-    sealed = localfile._seal(kdf, localfile._Key(key), b'{"secrets": {"a": {"next": "x"}}}')
+    sealed = seal(Kdf("raw"), StoreKey(key), {"secrets": {"a": {"next": "x"}}})
     store_path.write_bytes(sealed)
     with pytest.raises(StoreCorrupted, match="not a valid store document"):
         LocalFileProvider(store_path, key=key).get("a")
@@ -349,7 +357,7 @@ def test_plaintext_that_is_not_a_document_is_corrupted(store_path: Path, key: by
 
 def test_wrong_key(filled: LocalFileProvider, store_path: Path) -> None:
     wrong = LocalFileProvider(store_path, key=os.urandom(32))
-    with pytest.raises(StoreKeyMismatch, match="key does not open this store") as info:
+    with pytest.raises(StoreKeyMismatch, match="key does not open store") as info:
         wrong.get("db/password")
     assert CANARY not in _messages(info.value)
     with pytest.raises(StoreKeyMismatch):
@@ -655,13 +663,13 @@ def test_reads_are_cached_until_the_file_changes(
     filled: LocalFileProvider, store_path: Path, key: bytes, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     calls = []
-    real = localfile._parse_document
+    real = Envelope.open
 
-    def counting(plaintext: bytes) -> localfile._Document | None:
+    def counting(envelope: Envelope, key: StoreKey, parse: Callable[[object], T]) -> T | str:
         calls.append(1)
-        return real(plaintext)
+        return real(envelope, key, parse)
 
-    monkeypatch.setattr(localfile, "_parse_document", counting)
+    monkeypatch.setattr(Envelope, "open", counting)
     reader = LocalFileProvider(store_path, key=key)
     for _ in range(5):
         assert reader.get("api/token").reveal() == "token-1"
@@ -813,7 +821,7 @@ def test_health(filled: LocalFileProvider, store_path: Path) -> None:
     health = filled.health()
     assert health.ok
     assert health.provider == "file"
-    assert health.latency_seconds is not None
+    assert health.latency_seconds is None  # the manager's pipeline times it
     store_path.write_bytes(b"garbage")
     health = filled.health()
     assert health.status is HealthStatus.UNAVAILABLE
@@ -849,9 +857,8 @@ def test_corrupted_store_shows_neither_key_nor_value(
 
 
 def test_decrypted_junk_is_not_on_any_traceback(store_path: Path, key: bytes) -> None:
-    kdf = localfile._Kdf("raw")
-    junk = json.dumps({"secrets": {"a": {"next": 1, "versions": [{"value": CANARY}]}}})
-    store_path.write_bytes(localfile._seal(kdf, localfile._Key(key), junk.encode()))
+    junk = {"secrets": {"a": {"next": 1, "versions": [{"value": CANARY}]}}}
+    store_path.write_bytes(seal(Kdf("raw"), StoreKey(key), junk))
     with pytest.raises(StoreCorrupted, match="not a valid store document") as info:
         LocalFileProvider(store_path, key=key).get("a")
     assert_no_leak(info.value, CANARY, *_key_forms(key))
@@ -874,7 +881,7 @@ def test_key_file_bytes_are_not_kept_on_the_error_context(tmp_path: Path) -> Non
     text = CANARY + "-\u00e9"  # not ASCII
     key_file.write_bytes(text.encode("utf-8"))
     key_file.chmod(0o600)
-    with pytest.raises(ConfigError, match="not ASCII") as info:
+    with pytest.raises(ConfigError, match="non-ASCII") as info:
         LocalFileProvider(tmp_path / "store", key_file=key_file).set("a", "b")
     assert info.value.__context__ is None
     assert_no_leak(info.value, CANARY)
@@ -930,7 +937,7 @@ def test_failed_write_holds_no_value_or_key_with_fake_disk_full(
     def full(src: str, dst: str) -> None:
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(localfile.os, "replace", full)
+    monkeypatch.setattr(os, "replace", full)
     with pytest.raises(ProviderUnavailable, match="No space left") as info:
         filled.set("db/password", CANARY + "-new")
     assert_no_leak(info.value, CANARY, *_key_forms(key))
@@ -1007,7 +1014,7 @@ def _kill_writers(store: Path, key_file: Path, stats: _Kills, *, at_least: int) 
         writer.wait(timeout=30)
         writer.stdout.close()
         stats.kills += 1
-        left = localfile._leftover_temp_files(store)
+        left = files.leftover_temp_files(store)
         stats.most_at_once = max(stats.most_at_once, len(left))
         if left:
             stats.left += 1
@@ -1015,11 +1022,10 @@ def _kill_writers(store: Path, key_file: Path, stats: _Kills, *, at_least: int) 
 
 
 def _complete_copies(paths: list[Path], key_file: Path) -> int:
-    key = localfile._read_key_file(key_file, str(key_file))
     complete = 0
     for path in paths:
         try:
-            localfile.LocalFileProvider(path, key=key.reveal())._open(path.read_bytes())
+            list(LocalFileProvider(path, key_file=key_file).list())
         except StoreError:
             continue
         complete += 1
@@ -1037,13 +1043,13 @@ def test_temp_files_of_killed_writers_are_removed_on_open_and_on_write(tmp_path:
     stats = _Kills()
     for action in ("open", "write"):
         _kill_writers(store, key_file, stats, at_least=15)
-        assert localfile._leftover_temp_files(store)
+        assert files.leftover_temp_files(store)
         provider = LocalFileProvider(store, key_file=key_file)
         if action == "open":
             assert provider.get("ready").reveal() == "yes"
         else:
             provider.set("after", "crash")
-        assert localfile._leftover_temp_files(store) == []
+        assert files.leftover_temp_files(store) == []
         names = list(provider.list())
         for name in names:
             provider.get(name)  # every entry of the store decrypts and parses
@@ -1059,9 +1065,143 @@ def test_temp_files_are_kept_while_another_writer_holds_the_lock(tmp_path: Path)
     provider = LocalFileProvider(store, key=os.urandom(32))
     busy = tmp_path / ".dev.store.abcd1234.tmp"
     busy.write_bytes(b"a writer is writing this")
-    with localfile._exclusive_lock(store.with_name("dev.store.lock")):
+    with files.exclusive_lock(store.with_name("dev.store.lock")):
         assert list(provider.list()) == []  # a read on first use: the lock is busy
         assert busy.exists()
     provider.close()
     assert list(LocalFileProvider(store, key=os.urandom(32)).list()) == []
     assert not busy.exists()  # first use of a new provider, lock free: removed
+
+
+# -- stores written before the provider moved onto the kit ------------------------------
+
+FIXTURES = Path(__file__).parent / "data" / "file-store-v1"
+FIXTURE_PASSPHRASE = " correct horse battery staple, with spaces around "
+
+
+def _copied(tmp_path: Path, *names: str) -> list[Path]:
+    """The fixture files, copied (a read could sweep or lock next to them)."""
+    copies = []
+    for name in names:
+        copy = tmp_path / name
+        copy.write_bytes((FIXTURES / name).read_bytes())
+        copy.chmod(0o600)
+        copies.append(copy)
+    return copies
+
+
+def test_a_store_written_by_main_before_the_kit_opens(tmp_path: Path) -> None:
+    store, key_file = _copied(tmp_path, "raw.store", "raw.key")
+    provider = LocalFileProvider(store, key_file=key_file, create=False)
+    assert list(provider.list()) == ["api/token", "clé/🔑", "db/password", "old/cert"]
+    current = provider.get("db/password")
+    assert (current.reveal(), current.version) == ("zweites Passwört ✓", "2")
+    assert (dict(current.metadata), dict(current.tags)) == (
+        {"owner": "ops", "rotated-by": "ci"},
+        {"env": "dev", "tier": "1"},
+    )
+    first = provider.get("db/password", version="1")
+    assert first.reveal() == "first-password"
+    assert current.created_at == first.created_at == first.updated_at
+    assert current.updated_at is not None and current.updated_at > first.created_at
+    assert [v.version for v in provider.versions("db/password")] == ["2", "1"]
+    token = provider.get("api/token")
+    assert token.expires_at == datetime(2099, 1, 2, 3, 4, 5, tzinfo=timezone.utc)
+    assert provider.get("clé/🔑").reveal() == "値\u0000\U0010ffff"
+    with pytest.raises(SecretNotFound):
+        provider.get("gone")
+    # Expiry was recorded and not enforced; the base now enforces it.
+    with pytest.raises(SecretExpired, match="expired at 2020-01-01T00:00:00"):
+        provider.get("old/cert")
+    [old] = provider.versions("old/cert")
+    assert old.expires_at == datetime(2020, 1, 1, tzinfo=timezone.utc)
+    provider.set("old/cert", "renewed")  # a write keeps every other entry as it was
+    assert provider.get("old/cert").reveal() == "renewed"
+    assert provider.get("db/password", version="1").reveal() == "first-password"
+
+
+def _plaintext(data: bytes, key: bytes) -> bytes:
+    """The decrypted document of a store file, read by the layout alone."""
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+    end = _header_end(data)
+    return AESGCM(key).decrypt(data[end : end + 12], data[end + 12 :], data[:end])
+
+
+def test_an_old_store_is_rewritten_in_the_same_format(tmp_path: Path) -> None:
+    """The model decodes and encodes main's document to the same bytes, and a write
+    keeps the header byte for byte (same key check, same key derivation)."""
+    store, key_file = _copied(tmp_path, "raw.store", "raw.key")
+    key = base64.urlsafe_b64decode(key_file.read_text().strip())
+    before = store.read_bytes()
+    plaintext = _plaintext(before, key)
+    document = VersionedDocument.decode(json.loads(plaintext))
+    assert document is not None
+    encoded = json.dumps(document.encode(), sort_keys=True, separators=(",", ":"))
+    assert encoded.encode("ascii") == plaintext
+    LocalFileProvider(store, key=key).set("new", "value")
+    after = store.read_bytes()
+    assert after[: _header_end(after)] == before[: _header_end(before)]
+    rewritten = json.loads(_plaintext(after, key))
+    del rewritten["secrets"]["new"]
+    assert json.dumps(rewritten, sort_keys=True, separators=(",", ":")).encode() == plaintext
+
+
+def test_a_passphrase_store_written_by_main_before_the_kit_opens(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (store,) = _copied(tmp_path, "passphrase.store")
+    # A variable's whole content is the passphrase, spaces around it included.
+    monkeypatch.setenv("SW_TEST_PASS", FIXTURE_PASSPHRASE)
+    provider = LocalFileProvider(store, passphrase_env="SW_TEST_PASS")
+    assert provider.get("team/secret").reveal() == "shared value"
+    monkeypatch.setenv("SW_TEST_PASS", FIXTURE_PASSPHRASE.strip())
+    with pytest.raises(StoreKeyMismatch):
+        LocalFileProvider(store, passphrase_env="SW_TEST_PASS").get("team/secret")
+
+
+# -- the declared options ----------------------------------------------------------------
+
+
+def test_the_declared_options_match_the_constructor() -> None:
+    check_options(LocalFileProvider)  # the docs' table: tests/unit/test_kit_options.py
+
+
+def test_key_and_passphrase_options_from_settings(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    key = os.urandom(32)
+    text = _key_text(key)
+    with_key = LocalFileProvider.from_options({"path": "s", "key": text}, base_dir=tmp_path)
+    with_key.set("a", CANARY)
+    assert LocalFileProvider(tmp_path / "s", key=key).get("a").reveal() == CANARY
+    assert text not in repr(with_key)
+    (tmp_path / "phrase.txt").write_text("a passphrase in a file\n")
+    from_file = LocalFileProvider.from_options(
+        {"path": "p", "passphrase_file": "phrase.txt"}, base_dir=tmp_path
+    )
+    assert isinstance(from_file, LocalFileProvider)
+    from_file._scrypt_n = FAST_N  # only the default N can be set from settings: keep it fast
+    from_file.set("b", "from a passphrase file")
+    # the file's final newline is not part of the passphrase
+    monkeypatch.setenv("SW_TEST_PASS", "a passphrase in a file")
+    again = LocalFileProvider(tmp_path / "p", passphrase_env="SW_TEST_PASS")
+    assert again.get("b").reveal() == "from a passphrase file"
+    with pytest.raises(ConfigError, match="exactly one key source") as info:
+        LocalFileProvider.from_options(
+            {"path": "s", "key_file": "k", "passphrase_env": "P"}, base_dir=tmp_path
+        )
+    assert "given: key, passphrase" in str(info.value)
+    with pytest.raises(ConfigError, match="give only one of key, key_env") as info:
+        LocalFileProvider.from_options(
+            {"path": "s", "key": text, "key_env": "K"}, base_dir=tmp_path
+        )
+    assert not _echoes(info.value, text)  # (the caller's own mapping is in the frames)
+
+
+def test_a_key_given_as_text_is_checked_when_the_provider_is_built(tmp_path: Path) -> None:
+    nearly = _key_text(os.urandom(31))
+    with pytest.raises(ConfigError, match="the key must decode to 32 bytes, not 31") as info:
+        LocalFileProvider(tmp_path / "s", key=SecretValue(nearly))
+    assert info.value.key == "key"
+    assert_no_leak(info.value, nearly)

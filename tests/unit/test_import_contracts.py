@@ -39,6 +39,8 @@ def test_the_contracts_are_the_ones_the_design_asks_for() -> None:
         "acyclic_siblings",
     }
     assert found["stack"]["exhaustive"] is True
+    layers = found["stack"]["layers"]
+    assert layers.index("security") == layers.index("providers") + 1  # type: ignore[attr-defined]
     assert found["adapters"]["forbidden_modules"] == ["secretwire.*"]
     assert set(found["providers"]["forbidden_modules"]) >= {  # type: ignore[arg-type]
         "secretwire.pipeline",

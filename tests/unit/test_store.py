@@ -1,15 +1,13 @@
-"""The one versioned-store model, and the file provider's format mapped onto it."""
+"""The one versioned-store model. The file provider keeps it encrypted on disk:
+tests/providers/test_localfile.py opens stores written before it moved onto the model."""
 
 from __future__ import annotations
 
-import json
 from datetime import datetime, timezone
-from types import MappingProxyType
 
 import pytest
 
 from secretwire import SecretNotFound, SecretValue
-from secretwire.providers import localfile
 from secretwire.providers._store import VersionedDocument
 from secretwire.testing import CANARY, assert_no_leak
 
@@ -46,51 +44,6 @@ def test_numbering_current_and_history() -> None:
     assert str(info.value) == "not found: get secret 'a' version '9' in provider 'p'"
     with pytest.raises(SecretNotFound):
         doc.delete("gone", provider="p")
-
-
-def test_the_file_provider_format_round_trips_both_ways() -> None:
-    """What the file provider writes today decodes into the model, and the model's
-    encoding parses with the file provider's own parser: one format."""
-    legacy: localfile._Document = {
-        "db/password": localfile._Entry(
-            next=3,
-            versions=(
-                localfile._Version(
-                    "1", SecretValue(CANARY), WHEN, None, MappingProxyType({}), MappingProxyType({})
-                ),
-                localfile._Version(
-                    "2",
-                    SecretValue("v2"),
-                    WHEN,
-                    WHEN,
-                    MappingProxyType({"owner": "me"}),
-                    MappingProxyType({"t": "x"}),
-                ),
-            ),
-        )
-    }
-    data = json.loads(localfile._encode_document(legacy))
-    doc = VersionedDocument.decode(data)
-    assert doc is not None
-    secret = doc.read("db/password", "1", provider="file")
-    assert secret.reveal() == CANARY
-    assert secret.updated_at == WHEN
-    current = doc.read("db/password", None, provider="file")
-    assert (current.version, current.expires_at, current.metadata, current.tags) == (
-        "2",
-        WHEN,
-        {"owner": "me"},
-        {"t": "x"},
-    )
-    assert doc.entries["db/password"].next == 3
-    back = localfile._parse_document(json.dumps(doc.encode()).encode())
-    assert back is not None
-    assert [
-        (v.id, v.value.reveal(), v.created, v.expires) for v in back["db/password"].versions
-    ] == [
-        ("1", CANARY, WHEN, None),
-        ("2", "v2", WHEN, WHEN),
-    ]
 
 
 @pytest.mark.parametrize(
