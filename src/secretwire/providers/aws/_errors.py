@@ -165,8 +165,9 @@ def from_code(code: str, status: int, message: str, context: Mapping[str, Any]) 
         if context.get("operation") in ("set", "restore"):
             return Conflict(detail=_SCHEDULED, code=code, hint=_RESTORE, **fields)
         return SecretNotFound(detail=_SCHEDULED, code=code, **fields)
-    for codes, statuses, error, detail, hint in _BY_CODE:
+    for codes, statuses, row_error, detail, hint in _BY_CODE:
         if code in codes or status in statuses:
+            error = row_error
             if error is AccessDenied and context.get("credentials"):
                 # A refused AssumeRole: without credentials no call can succeed.
                 error = Unauthenticated

@@ -16,6 +16,9 @@ from ._session import Connection, RetryMode, Role
 if TYPE_CHECKING:
     import boto3
 
+    Text = str | SecretValue
+    File = str | os.PathLike[str] | SecretValue
+
 __all__ = ["BINARY_MODES", "OPTIONS", "RETRY_MODES", "check_range", "connection"]
 
 RETRY_MODES = ("standard", "adaptive", "legacy")
@@ -146,10 +149,6 @@ def _path(value: str | os.PathLike[str] | SecretValue | None) -> str | None:
     if value is None:
         return None
     return value.reveal() if isinstance(value, SecretValue) else str(value)
-
-
-Text = str | SecretValue
-File = str | os.PathLike[str] | SecretValue
 
 
 def connection(
