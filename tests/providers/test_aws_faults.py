@@ -23,10 +23,12 @@ from secretwire import (
     AccessDenied,
     Conflict,
     DecryptionFailed,
+    HealthStatus,
     InvalidSecret,
     ProviderError,
     ProviderUnavailable,
     SecretNotFound,
+    Unauthenticated,
 )
 from secretwire.providers.aws import AwsSecretsManagerProvider
 from secretwire.testing import CANARY
@@ -232,8 +234,8 @@ _MARKED = "You can't perform this operation on the secret because it was marked 
     [
         ([error("DecryptionFailure")], "get", DecryptionFailed, "KMS key"),
         ([error("AccessDeniedException")], "get", AccessDenied, "not allowed"),
-        ([error("ExpiredTokenException")], "get", AccessDenied, "credentials rejected"),
-        ([error("UnrecognizedClientException")], "get", AccessDenied, "credentials rejected"),
+        ([error("ExpiredTokenException")], "get", Unauthenticated, "credentials rejected"),
+        ([error("UnrecognizedClientException")], "get", Unauthenticated, "credentials rejected"),
         ([error("InvalidRequestException", message=_MARKED)], "get", SecretNotFound, "scheduled"),
         ([error("InvalidRequestException", message=_MARKED)], "set", Conflict, "restore it"),
         (
@@ -334,6 +336,61 @@ def test_batch_outage_is_raised_for_the_whole_batch_with_fake_server(
     provider = _provider(fake, max_attempts=1)
     with pytest.raises(ProviderUnavailable):
         provider.get_many([(f"{ns}/a", None), (f"{ns}/b", None)])
+
+
+def test_rejected_credentials_on_a_batch_call_keep_batching_on_with_fake_server(
+    fake: FakeAws, moto_server: str, ns: str
+) -> None:
+    """Expired credentials fail the batch call as they would fail every call: the
+    error is raised for the whole batch (not read again one by one) and the next
+    batch still uses BatchGetSecretValue. A denied batch call turns batching off."""
+    _seed(moto_server, f"{ns}/a", "A")
+    keys: list[tuple[str, str | None]] = [(f"{ns}/a", None)]
+    fake.script = [error("ExpiredTokenException")]
+    provider = _provider(fake, max_attempts=1)
+    with pytest.raises(Unauthenticated) as info:
+        provider.get_many(keys)
+    _clean(info.value)
+    found = provider.get_many(keys)[(f"{ns}/a", None)]
+    assert not isinstance(found, ProviderError) and found.reveal() == "A"
+    assert fake.operations() == ["BatchGetSecretValue"] * 2
+    fake.script = [error("AccessDeniedException")]
+    assert provider.get_many(keys) == {}  # left to the pipeline's single reads
+    assert provider.get_many(keys) == {}
+    assert fake.operations() == ["BatchGetSecretValue"] * 3
+
+
+def test_a_create_race_adds_a_version_with_fake_server(
+    fake: FakeAws, moto_server: str, ns: str
+) -> None:
+    """PutSecretValue says the secret is missing, CreateSecret that another writer
+    made it meanwhile (ResourceExistsException, the error's code): put again."""
+    name = f"{ns}/raced"
+    _seed(moto_server, name, "the other writer's")
+    fake.script = [error("ResourceNotFoundException"), error("ResourceExistsException")]
+    written = _provider(fake, max_attempts=1).set(name, "ours")
+    assert fake.operations() == ["PutSecretValue", "CreateSecret", "PutSecretValue"]
+    client = fake_session().client("secretsmanager", endpoint_url=moto_server)
+    current = client.get_secret_value(SecretId=name)
+    assert (current["SecretString"], current["VersionId"]) == ("ours", written.version)
+
+
+@pytest.mark.parametrize(
+    ("code", "status"),
+    [
+        ("ExpiredTokenException", HealthStatus.UNAUTHENTICATED),
+        ("AccessDeniedException", HealthStatus.DEGRADED),
+        ("ThrottlingException", HealthStatus.UNAVAILABLE),
+    ],
+)
+def test_health_follows_the_error_type_with_fake_server(
+    fake: FakeAws, code: str, status: HealthStatus
+) -> None:
+    fake.script = [error(code)]
+    health = _provider(fake, max_attempts=1).health()
+    assert health.status is status
+    assert code in health.detail and CANARY not in health.detail
+    assert health.latency_seconds is None  # the manager's pipeline times it
 
 
 def test_version_ids_are_paged_by_next_token_with_fake_server(fake: FakeAws, ns: str) -> None:

@@ -17,7 +17,9 @@ from secretwire import (
     AccessDenied,
     ConfigError,
     HealthStatus,
+    SecretManager,
     SecretNotFound,
+    Unauthenticated,
 )
 from secretwire.providers.aws import AwsSecretsManagerProvider
 from secretwire.testing import CANARY
@@ -67,14 +69,14 @@ def test_reader_without_get_permission_is_denied_for_every_operation(
         assert info.value.__context__ is None
     # ListSecrets is allowed to this principal
     assert f"{ns}/guarded" in list(denied.list(ns))
-    results = denied.get_many([(f"{ns}/guarded", None)])
+    results = SecretManager(denied).get_many([(f"{ns}/guarded", None)])
     assert isinstance(results[(f"{ns}/guarded", None)], AccessDenied)
 
 
 def test_unknown_keys_are_rejected_credentials(moto_iam_server: MotoIam, ns: str) -> None:
     bogus = Keys("AKIAUNKNOWNKEY000000", "not-a-real-secret-key")
     provider = _provider(moto_iam_server, session=bogus.session())
-    with pytest.raises(AccessDenied) as info:
+    with pytest.raises(Unauthenticated) as info:
         provider.get(f"{ns}/x")
     assert "credentials rejected" in str(info.value)
     assert "not-a-real-secret-key" not in str(info.value)
@@ -102,12 +104,13 @@ def test_denied_batch_call_falls_back_to_single_reads(
     batches = _count(reader, "BatchGetSecretValue")
     singles = _count(reader, "GetSecretValue")
     keys: list[tuple[str, str | None]] = [(n, None) for n in names]
-    results = reader.get_many(keys)
+    manager = SecretManager(reader, cache=False)
+    results = manager.get_many(keys)  # the pipeline reads what the batch did not serve
     assert {k: r.reveal() for k, r in results.items() if not isinstance(r, Exception)} == {
         (n, None): f"v-{n}" for n in names
     }
     assert (len(batches), len(singles)) == (1, 3)
-    reader.get_many(keys)
+    manager.get_many(keys)
     assert (len(batches), len(singles)) == (1, 6)  # the batch call is not tried again
 
 
@@ -202,6 +205,15 @@ def test_principal_that_may_not_assume_the_role_is_denied(
     assert not isinstance(info.value, SecretNotFound)
     assert "AssumeRole" in str(info.value)
     assert info.value.__context__ is None
+    # Without the role's credentials no call can succeed: unauthenticated, not a
+    # missing permission on the call made (so batching stays on, health says so).
+    assert isinstance(info.value, Unauthenticated)
+    assert provider.health().status is HealthStatus.UNAUTHENTICATED
+    batches = _count(provider, "BatchGetSecretValue")
+    for _ in range(2):
+        with pytest.raises(Unauthenticated):
+            provider.get_many([(f"{ns}/r", None), (f"{ns}/s", None)])
+    assert len(batches) == 2
 
 
 # -- a profile, shared files, key variables -----------------------------------------------------
