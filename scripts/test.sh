@@ -10,10 +10,17 @@
 source "$(dirname "$0")/_venv.sh"
 ensure_venv "[test]"
 cd "$ROOT"
-echo "== ruff" && "$VENV/bin/ruff" check . && "$VENV/bin/ruff" format --check .
-echo "== mypy --strict" && "$VENV/bin/mypy"
-echo "== lint-imports" && "$VENV/bin/python" scripts/lint_imports.py --no-logo
-echo "== pytest (newest frameworks)" && "$VENV/bin/pytest" "$@"
+# One command per line: under `set -e` a failure inside an `a && b && c` list (other
+# than its last command) would not stop the script.
+echo "== ruff"
+"$VENV/bin/ruff" check .
+"$VENV/bin/ruff" format --check .
+echo "== mypy --strict"
+"$VENV/bin/mypy"
+echo "== lint-imports"
+"$VENV/bin/python" scripts/lint_imports.py --no-logo
+echo "== pytest (newest frameworks)"
+"$VENV/bin/pytest" "$@"
 if [ "$#" -eq 0 ]; then
   OLDEST="$ROOT/.venv-oldest"
   VENV="$OLDEST" ensure_venv "[test]" -c "$ROOT/tests/constraints-oldest.txt" hydra-core
