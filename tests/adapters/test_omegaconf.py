@@ -713,6 +713,35 @@ def test_a_read_is_replayed_once_however_many_secrets_it_reads(
     assert len(calls) == 2
 
 
+@dataclass
+class Aliases:
+    password: str = "${secret:db/password}"
+    alias: Any = "${password}"
+    text: str = "${alias}"
+    nested: dict[str, Any] = field(default_factory=lambda: {"pw": "${password}"})
+    port: int = "${password}"  # type: ignore[assignment]
+
+
+def test_reads_that_cannot_fail_after_the_value_are_not_replayed(
+    resolver: swo.SecretResolver, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A spy on the real replay: a secret node of its own, and nodes that only pass
+    # it on (an untyped or str node whose text is exactly ${<its key>}), read once.
+    from secretwire.adapters.omegaconf import _reads
+
+    replays: list[Any] = []
+    real = _reads.dereference
+    monkeypatch.setattr(_reads, "dereference", lambda node: replays.append(node) or real(node))
+    cfg = OmegaConf.structured(Aliases)
+    assert (cfg.password, cfg.alias, cfg.text, cfg.nested.pw) == (CANARY,) * 4
+    assert replays == []
+    relative = cfg_of(pw="${secret:db/password}", v="${.pw}")  # not exactly ${<key>}
+    assert relative.v == CANARY
+    with pytest.raises(InterpolationResolutionError, match="after it read a secret"):
+        _ = cfg.port  # typed: replayed, and fails cleanly
+    assert len(replays) == 2
+
+
 def test_a_read_after_a_verified_read_is_verified_again(
     manager: SecretManager, provider: MemoryProvider, resolver: swo.SecretResolver
 ) -> None:
@@ -726,7 +755,7 @@ def test_a_read_after_a_verified_read_is_verified_again(
     with pytest.raises(InterpolationResolutionError) as caught:
         _ = cfg.u
     assert "u: ${secret:db/port}: not found" in str(caught.value)
-    assert_no_canary(caught.value)
+    assert_no_leak(caught.value, CANARY)
 
 
 def test_a_secret_name_built_from_a_secret_value_is_refused(
