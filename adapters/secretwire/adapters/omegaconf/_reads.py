@@ -238,8 +238,9 @@ def full_key(node: Any) -> str:
 
 
 def dereference(node: Any) -> Any:
-    """Resolve ``node`` as a read of it does (``_dereference_node``)."""
-    return node._dereference_node()
+    """Resolve ``node`` as a read of it does (``_dereference_node``; without it, no
+    replay)."""
+    return getattr(node, "_dereference_node", lambda: None)()
 
 
 _READ_FRAME = "_resolve_interpolation_from_parse_tree"
