@@ -108,8 +108,7 @@ def verified(node: Any, chain: Sequence[Any], read: Any, marker: str) -> dict[Ke
     problem = guarded(session, lambda: dereference(outer), full_key(outer))[1]
     if problem is not None:
         raise problem from None
-    assert session.fetched is not None  # noqa: S101 - a resolving session
-    fetched = session.fetched
+    fetched = session.fetched or {}
     if read is not None:  # kept while the read lasts, then emptied
         _VERIFIED.set((weakref.ref(read, lambda _: fetched.clear()), fetched))
     return fetched

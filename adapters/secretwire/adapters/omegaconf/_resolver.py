@@ -12,6 +12,7 @@ from secretwire import (
     MASK,
     ConfigError,
     InvalidSecret,
+    Key,
     ProviderError,
     Reference,
     ReferenceSyntaxError,
@@ -195,7 +196,7 @@ class SecretResolver:
         """Resolve one ``${secret:...}`` through the manager (cached)."""
         marker = "${" + self.name + ":"
         session = SESSION.get()
-        fetched = session.fetched if session is not None else None
+        fetched: dict[Key, Outcome] | None = None if session is None else session.fetched
         if session is None:
             chain, read, reporting = read_context()
             if reporting:  # an error tracker serializing a config: never a value
@@ -209,10 +210,10 @@ class SecretResolver:
         if isinstance(parsed, ReferenceSyntaxError):
             return _fail(session, _node_, _display(args), parsed)
         ref, default = parsed
-        if session is not None and fetched is None:  # only collecting
-            session.wanted.append(ref.key)
+        if fetched is None:  # a session that only collects references
+            if session is not None:
+                session.wanted.append(ref.key)
             return ""
-        assert fetched is not None  # noqa: S101 - a resolving session or a plain read
         outcome = fetched.get(ref.key)
         if outcome is None:
             manager = self.manager_for(_root_) if _root_ is not None else self.manager
