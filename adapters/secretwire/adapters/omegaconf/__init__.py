@@ -104,14 +104,7 @@ def register(
             manager, settings, environment, environment_key
         ):
             return previous
-        resolver = SecretResolver(
-            manager,
-            settings=settings,
-            environment=environment,
-            name=name,
-            environment_key=environment_key,
-        )
-        _install(name, resolver)
+        resolver = _install_new(name, manager, settings, environment, environment_key)
     if previous is not None:
         previous.close()
     return resolver
@@ -143,14 +136,7 @@ def registered(
     (a previously installed secretwire resolver, or nothing)."""
     with _registry_lock:
         previous = _ours(name)
-        resolver = SecretResolver(
-            manager,
-            settings=settings,
-            environment=environment,
-            name=name,
-            environment_key=environment_key,
-        )
-        _install(name, resolver)
+        resolver = _install_new(name, manager, settings, environment, environment_key)
     try:
         yield resolver
     finally:
@@ -170,6 +156,25 @@ def _ours(name: str, replace: bool | None = None) -> SecretResolver | None:
         raise ConfigError(
             f"an OmegaConf resolver named {name!r} is already registered by someone else{hint}"
         )
+    return resolver
+
+
+def _install_new(
+    name: str,
+    manager: SecretManager | None,
+    settings: str | Path | None,
+    environment: str | None,
+    environment_key: str | None,
+) -> SecretResolver:
+    """A new resolver for these arguments, installed as ``name``."""
+    resolver = SecretResolver(
+        manager,
+        settings=settings,
+        environment=environment,
+        name=name,
+        environment_key=environment_key,
+    )
+    _install(name, resolver)
     return resolver
 
 
