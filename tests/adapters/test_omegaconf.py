@@ -670,6 +670,68 @@ def test_a_read_that_fails_after_a_value_leaves_no_value_in_frames(
     assert_no_leak(checked.value, CANARY)
 
 
+def test_a_read_is_replayed_once_however_many_secrets_it_reads(
+    manager: SecretManager, resolver: swo.SecretResolver
+) -> None:
+    # Other resolvers in a replayed read run twice: once in the replay, once in the
+    # read (before, once more per secret the read reached).
+    calls: list[str] = []
+    register = OmegaConf.register_resolver if _new_api() else OmegaConf.register_new_resolver
+    register("count", lambda: calls.append("x") or "-", use_cache=False)
+    cfg = cfg_of(pw="${secret:db/password}", u="${secret:db/password}${count:}${secret:db/port}")
+    assert cfg.u == CANARY + "-5432"
+    assert len(calls) == 2
+    calls.clear()
+    cfg = cfg_of(pw="${secret:db/password}", u="${pw}${count:}${pw}${secret:db/port}")
+    assert cfg.u == CANARY + "-" + CANARY + "5432"
+    assert len(calls) == 2
+
+
+@dataclass
+class Aliases:
+    password: str = "${secret:db/password}"
+    alias: Any = "${password}"
+    text: str = "${alias}"
+    nested: dict[str, Any] = field(default_factory=lambda: {"pw": "${password}"})
+    port: int = "${password}"  # type: ignore[assignment]
+
+
+def test_reads_that_cannot_fail_after_the_value_are_not_replayed(
+    resolver: swo.SecretResolver, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A spy on the real replay: a secret node of its own, and nodes that only pass
+    # it on (an untyped or str node whose text is exactly ${<its key>}), read once.
+    from secretwire.adapters.omegaconf import _reads
+
+    replays: list[Any] = []
+    real = _reads.dereference
+    monkeypatch.setattr(_reads, "dereference", lambda node: replays.append(node) or real(node))
+    cfg = OmegaConf.structured(Aliases)
+    assert (cfg.password, cfg.alias, cfg.text, cfg.nested.pw) == (CANARY,) * 4
+    assert replays == []
+    relative = cfg_of(pw="${secret:db/password}", v="${.pw}")  # not exactly ${<key>}
+    assert relative.v == CANARY
+    with pytest.raises(InterpolationResolutionError, match="after it read a secret"):
+        _ = cfg.port  # typed: replayed, and fails cleanly
+    assert len(replays) == 2
+
+
+def test_a_read_after_a_verified_read_is_verified_again(
+    manager: SecretManager, provider: MemoryProvider, resolver: swo.SecretResolver
+) -> None:
+    # What one read's replay verified serves that read only: the next read of the
+    # same node, after the second secret went away, fails before the first value
+    # reaches OmegaConf.
+    cfg = cfg_of(u="pg://${secret:db/password}@${secret:db/port}")
+    assert cfg.u == f"pg://{CANARY}@5432"
+    provider.delete("db/port")
+    manager.invalidate("db/port")
+    with pytest.raises(InterpolationResolutionError) as caught:
+        _ = cfg.u
+    assert "u: ${secret:db/port}: not found" in str(caught.value)
+    assert_no_leak(caught.value, CANARY)
+
+
 def test_a_secret_name_built_from_a_secret_value_is_refused(
     resolver: swo.SecretResolver,
 ) -> None:
