@@ -25,6 +25,7 @@ from secretwire import (
     InvalidSecret,
     Key,
     ProviderError,
+    Redactor,
     Reference,
     ResolutionError,
     ResolutionFailure,
@@ -49,14 +50,20 @@ class Session:
     (``wanted``: fetched by no one); else what was fetched, which the resolver adds
     to. ``failures`` are recorded, not raised (``location``: the dotted key of the
     node holding the reference). ``read``: each reference resolved (node key,
-    reference, outcome, defaulted); ``values``: the secrets read, only to tell
-    whether an error may quote one."""
+    reference, outcome, defaulted); ``values``: the secrets read, in order;
+    ``redactor``: the same values, to tell whether an error may quote one."""
 
     fetched: dict[Key, Outcome] | None = field(default_factory=dict)
     wanted: list[Key] = field(default_factory=list)
     failures: list[ResolutionFailure] = field(default_factory=list)
     read: list[tuple[str, Reference, Outcome, bool]] = field(default_factory=list)
     values: list[SecretValue] = field(default_factory=list, repr=False)
+    redactor: Redactor = field(default_factory=lambda: Redactor(min_length=1), repr=False)
+
+    def add(self, value: SecretValue) -> None:
+        """Record a secret value this session read."""
+        self.values.append(value)
+        self.redactor.add(value)
 
 
 SESSION: contextvars.ContextVar[Session | None] = contextvars.ContextVar(
@@ -154,12 +161,7 @@ def _may_quote_a_value(error: BaseException, session: Session) -> bool:
     while seen is not None and len(texts) < 100:
         texts += [str(seen), repr(seen), *map(repr, getattr(seen, "__dict__", {}).values())]
         seen = seen.__cause__ or seen.__context__
-    return holds_a_value("\n".join(texts), session.values)
-
-
-def holds_a_value(text: str, values: Sequence[SecretValue]) -> bool:
-    """Does ``text`` hold one of ``values``? (At merge: ``Redactor.may_contain``.)"""
-    return any(value and value.reveal() in text for value in values)
+    return session.redactor.may_contain("\n".join(texts))
 
 
 def _withheld(where: str, session: Session, error: BaseException) -> ResolutionFailure:

@@ -36,7 +36,6 @@ from ._reads import (
     Session,
     full_key,
     guarded,
-    holds_a_value,
     interpolations,
     omegaconf,
     raw_text,
@@ -227,7 +226,7 @@ class SecretResolver:
             defaulted = not isinstance(value, SecretValue)
             session.read.append((full_key(_node_), ref, outcome, defaulted))
             if not defaulted:
-                session.values.append(value)
+                session.add(value)
         return value.reveal() if isinstance(value, SecretValue) else value
 
     def __repr__(self) -> str:
@@ -255,7 +254,7 @@ def _name_problem(
     spans = interpolations(raw, marker)
     if any(nested and raw.startswith(marker, start) for start, _, nested in spans):
         problem = "contain another secret reference"
-    elif session and any(nested for *_, nested in spans) and holds_a_value(shown, session.values):
+    elif session and any(nested for *_, nested in spans) and session.redactor.may_contain(shown):
         problem = "be built from a secret's value"
     else:
         return None
