@@ -34,7 +34,7 @@ from .errors import (
     UnsupportedOperation,
 )
 from .manager import Metrics, SecretManager
-from .paths import TreePath, format_location, replace_at, walk_strings
+from .paths import TreePath, format_location, replace_at, walk_leaves, walk_strings
 from .pipeline import BackendStats, Handler, Layer
 from .providers import (
     available_providers,
@@ -141,6 +141,7 @@ __all__ = [
     "replace_at",
     "shared_manager",
     "unregister_provider",
+    "walk_leaves",
     "walk_strings",
 ]
 
