@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import functools
 import json
+import re
 import threading
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -126,20 +127,30 @@ def _scrubbing(validate: Callable[..., Any]) -> Callable[..., Any]:
 _SHORTEST_SEARCHED = 4
 
 
-def _redact(text: str, secrets: Sequence[str]) -> str:
-    """``text`` with each of ``secrets`` (longest first), raw or as a repr/JSON string
-    escapes it, replaced by the mask. A text that is a secret is masked whatever its
+def _redactor(secrets: Sequence[str]) -> Callable[[str], str]:
+    """A function that masks each of ``secrets`` in a text (longest first), raw or as a
+    repr or JSON string escapes it. A text that is a secret is masked whatever its
     length; shorter secrets are not searched for inside other text.
 
-    (Issue 9 merge: this becomes ``secretwire.masking.Redactor``, fed the same texts.)
+    (Issue 9 merge: this becomes ``secretwire.masking.Redactor``, fed the same texts,
+    once it knows the escaped forms and whole-text matches.)
     """
-    if text in secrets:
-        return MASK
-    for secret in secrets:
-        if len(secret) >= _SHORTEST_SEARCHED:
-            for form in dict.fromkeys((secret, repr(secret)[1:-1], json.dumps(secret)[1:-1])):
-                text = text.replace(form, MASK)
-    return text
+    whole = frozenset(secrets)
+    forms = {
+        form
+        for secret in secrets
+        if len(secret) >= _SHORTEST_SEARCHED
+        for form in (secret, repr(secret)[1:-1], json.dumps(secret)[1:-1])
+    }
+    ordered = sorted(forms, key=len, reverse=True)
+    pattern = re.compile("|".join(map(re.escape, ordered))) if ordered else None
+
+    def redact(text: str) -> str:
+        if text in whole:
+            return MASK
+        return pattern.sub(MASK, text) if pattern is not None else text
+
+    return redact
 
 
 def _scrubbed(error: Any, settings: Any) -> Any:
@@ -148,13 +159,14 @@ def _scrubbed(error: Any, settings: Any) -> Any:
     secrets = secret_texts(settings)
     if not secrets:
         return None
+    redact = _redactor(secrets)
     details = [
-        tuple(_redact(part, secrets) if isinstance(part, str) else part for part in detail)
+        tuple(redact(part) if isinstance(part, str) else part for part in detail)
         if isinstance(detail, tuple)
         else detail
         for detail in getattr(error, "details", None) or []
     ]
-    return _ValidationError(_redact(str(error), secrets), details=details)
+    return _ValidationError(redact(str(error)), details=details)
 
 
 def _mask_history(settings: Any) -> None:
@@ -167,12 +179,13 @@ def _mask_history(settings: Any) -> None:
     if not isinstance(history, dict) or not history:
         return
     secrets = secret_texts(settings)
+    redact = _redactor(secrets)
     for source, data in list(history.items()) if secrets else ():
         tree = plain(data)
         masks = {
             path: MASK
             for path, leaf in walk_leaves(tree)
-            if isinstance(leaf, str) and _redact(leaf, secrets) != leaf
+            if isinstance(leaf, str) and redact(leaf) != leaf
         }
         if masks:
             history[source] = replace_at(tree, masks)
