@@ -38,7 +38,7 @@ from .errors import (
 )
 from .manager import Metrics, SecretManager
 from .masking import RedactingFilter, Redactor
-from .paths import TreePath, format_location, replace_at, walk_strings
+from .paths import TreePath, format_location, replace_at, walk_leaves, walk_strings
 from .pipeline import BackendStats, Handler, Layer
 from .providers import (
     available_providers,
@@ -150,6 +150,7 @@ __all__ = [
     "require_extra",
     "shared_manager",
     "unregister_provider",
+    "walk_leaves",
     "walk_strings",
 ]
 

@@ -6,7 +6,8 @@ leaves. These are the site-level primitives the resolver, ``configfile`` and the
 framework adapters share (see ``docs/sites.md``):
 
 - :data:`TreePath`: a node's place, as the keys and indexes that lead to it;
-- :func:`walk_strings`: every string leaf with its path, in tree order;
+- :func:`walk_strings`: every string leaf with its path, in tree order
+  (:func:`walk_leaves`: every leaf, whatever its type);
 - :func:`replace_at`: a copy of a tree with the nodes at some paths replaced;
 - :func:`format_location`: a path as people read it (``database.hosts[0]``).
 
@@ -22,7 +23,14 @@ from typing import Any
 
 from .errors import ConfigError
 
-__all__ = ["MAX_DEPTH", "TreePath", "format_location", "replace_at", "walk_strings"]
+__all__ = [
+    "MAX_DEPTH",
+    "TreePath",
+    "format_location",
+    "replace_at",
+    "walk_leaves",
+    "walk_strings",
+]
 
 #: How deeply mappings and lists may nest (the root container is level 1). Deeper
 #: trees, and trees that contain themselves, are refused with a :class:`ConfigError`;
@@ -67,27 +75,42 @@ def walk_strings(tree: Any, *, source: str | None = None) -> Iterator[tuple[Tree
     A container below :data:`MAX_DEPTH` others raises :class:`ConfigError` (naming
     ``source``, the file the tree came from, when given) once the walk reaches it.
     """
-    if isinstance(tree, str):
-        yield (), tree
-        return
+    return _walk(tree, source, strings_only=True)
+
+
+def walk_leaves(tree: Any, *, source: str | None = None) -> Iterator[tuple[TreePath, Any]]:
+    """Every leaf of ``tree`` with its path, in tree order: each node that is not a
+    mapping, list or tuple (strings, numbers, ``None`` and any other object, which is
+    not looked into). An empty container has no leaves. Refuses deep trees as
+    :func:`walk_strings` does.
+    """
+    return _walk(tree, source, strings_only=False)
+
+
+def _walk(tree: Any, source: str | None, *, strings_only: bool) -> Iterator[tuple[TreePath, Any]]:
     items = _children(tree)
     if items is None:
+        if isinstance(tree, str) or not strings_only:
+            yield (), tree
         return
     # Depth first with one iterator per open container: paths are built only for
-    # strings and containers, and strings come out in tree order.
+    # the leaves wanted and for containers, and leaves come out in tree order.
     stack: list[tuple[TreePath, Iterator[tuple[Any, Any]]]] = [((), items)]
     while stack:
         path, items = stack[-1]
         for key, value in items:
             if isinstance(value, str):
                 yield (*path, key), value
-            elif not isinstance(value, _SCALARS):
-                children = _children(value)
-                if children is not None:
-                    inner = (*path, key)
-                    _check_depth(inner, source)
-                    stack.append((inner, children))
-                    break
+                continue
+            children = None if isinstance(value, _SCALARS) else _children(value)
+            if children is None:
+                if not strings_only:
+                    yield (*path, key), value
+                continue
+            inner = (*path, key)
+            _check_depth(inner, source)
+            stack.append((inner, children))
+            break
         else:
             stack.pop()
 

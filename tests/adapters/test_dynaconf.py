@@ -9,20 +9,23 @@ an error path neither built-in provider can produce.
 
 from __future__ import annotations
 
-import importlib.util
+import importlib
 import json
 import logging
 import os
 import pickle
 import re
+import subprocess
 import sys
 import textwrap
+import traceback
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from dynaconf import Dynaconf, Validator
+from dynaconf.utils.parse_conf import DynaconfParseError, Lazy
 from dynaconf.validator import ValidationError
 
 import secretwire.adapters.dynaconf as adapter
@@ -122,6 +125,7 @@ def make(request: pytest.FixtureRequest, project: Path) -> Factory:
         else:
             kwargs.pop("hook_manager", None)
             kwargs["loaders"] = ["dynaconf.loaders.env_loader", adapter.LOADER]
+            adapter.install()  # as the docs tell loader users (a hook does it when created)
         return Dynaconf(**kwargs)
 
     build.mode = request.param  # type: ignore[attr-defined]
@@ -129,10 +133,9 @@ def make(request: pytest.FixtureRequest, project: Path) -> Factory:
 
 
 def _manager(settings: Any) -> SecretManager:
-    """The manager that served ``settings`` (to read its backend counters)."""
-    hooks = [h for h in settings.get("POST_HOOKS") or [] if isinstance(h, SecretwireHook)]
-    hook = hooks[0] if hooks else next(iter(adapter._loader_hooks.values()))
-    return hook.manager_for(settings, adapter._dynaconf_environment(settings))
+    """The manager that served ``settings`` (to read its backend counters): hook and
+    loader use secretwire's shared manager of the dynaconf environment."""
+    return SecretwireHook().manager_for(settings, settings.current_env.lower())
 
 
 # -- resolution ---------------------------------------------------------------------
@@ -394,7 +397,7 @@ def test_a_cast_failing_only_on_access_never_shows_the_secret(
     with pytest.raises(ValueError, match=r"\$<secret:port>") as caught:
         assert settings.PORT
     err = caught.value
-    assert isinstance(err, adapter._parse_conf.DynaconfParseError)
+    assert isinstance(err, DynaconfParseError)
     assert "32" not in str(err)
     assert err.__cause__ is None
     assert err.__context__ is None
@@ -523,11 +526,110 @@ def test_hook_on_old_dynaconf_says_to_use_the_loader(project: Path) -> None:
 
 def test_missing_dynaconf_names_the_extra(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setitem(sys.modules, "dynaconf", None)
-    spec = importlib.util.spec_from_file_location("_dynaconf_adapter_copy", adapter.__file__)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    with pytest.raises(ImportError, match=r"pip install 'secretwire\[dynaconf\]'"):
-        spec.loader.exec_module(module)
+    for name in [n for n in sys.modules if n.startswith(adapter.__name__)]:
+        monkeypatch.delitem(sys.modules, name)  # a fresh import; put back afterwards
+    with pytest.raises(ImportError) as caught:
+        importlib.import_module(adapter.__name__)
+    assert str(caught.value) == (
+        "dynaconf is not installed; install it with: pip install 'secretwire[dynaconf]'"
+    )
+
+
+# -- what the adapter changes in dynaconf ---------------------------------------------
+FRESH_PROCESS = """\
+import os, sys
+from dynaconf import Dynaconf, Validator
+from dynaconf.utils import parse_conf
+
+def wrapped():
+    converters = parse_conf.converters
+    current = (converters["@format"], converters["@jinja"], Validator.validate)
+    return [hasattr(item, "__secretwire__") for item in current]
+
+import secretwire.adapters.dynaconf as adapter
+print("import", wrapped())
+if sys.argv[1] == "hook":
+    hook = adapter.SecretwireHook()
+    print("hook", wrapped())
+    before = parse_conf.converters["@format"], Validator.validate
+    adapter.SecretwireHook(), adapter.install()
+    print("again", (parse_conf.converters["@format"], Validator.validate) == before)
+    sys.exit()
+loaders = ["dynaconf.loaders.env_loader", adapter.LOADER]
+if sys.argv[1] == "install":
+    adapter.install()
+elif sys.argv[1] == "earlier-load":
+    Dynaconf(settings_files=["other.toml"], loaders=loaders).get("X")
+kwargs = {"settings_files": ["settings.toml"], "environments": True, "loaders": loaders}
+print("loaded", wrapped())
+try:
+    print("port", Dynaconf(**kwargs).DATABASE.port)
+except Exception as err:
+    print("error", type(err).__name__)
+"""
+
+
+def _fresh_process(project: Path, how: str) -> list[str]:
+    (project / "settings.toml").write_text(NESTED_CAST_TOML)
+    (project / "other.toml").write_text("x = 1\n")
+    (project / "secretwire.yaml").write_text(_secretwire_yaml({"db/port": "5432"}))
+    env = {**os.environ, "DYNACONF_DATABASE__HOST": "pg"}  # dynaconf merges the table
+    done = subprocess.run(
+        [sys.executable, "-c", FRESH_PROCESS, how],
+        cwd=project,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    return done.stdout.splitlines()
+
+
+def test_importing_the_adapter_changes_nothing_a_hook_installs_once(project: Path) -> None:
+    assert _fresh_process(project, "hook") == [
+        "import [False, False, False]",
+        "hook [True, True, True]",
+        "again True",
+    ]
+
+
+@pytest.mark.parametrize("how", ["install", "earlier-load", "first-load"])
+def test_the_loader_installs_on_its_first_run(project: Path, how: str) -> None:
+    # dynaconf imports a loader after it has read the settings files: a first settings
+    # object read before install() keeps dynaconf's own @format values, and merging
+    # an environment variable into their table runs the cast on the reference text.
+    lines = _fresh_process(project, how)
+    assert lines[0] == "import [False, False, False]"
+    if how == "first-load":
+        assert lines[1:] == ["loaded [False, False, False]", "error DynaconfParseError"] or (
+            lines[1:] == ["loaded [False, False, False]", "error ValueError"]  # dynaconf 3.2
+        )
+    else:
+        assert lines[1:] == ["loaded [True, True, True]", "port 5432"]
+
+
+def test_the_wrappers_leave_settings_without_secretwire_alone(
+    make: Factory, project: Path, tmp_path: Path
+) -> None:
+    shared = "shared-text-5678"  # a secret's text that plain settings also hold
+    (project / "settings.toml").write_text("[default]\ntoken = '${secret:guarded}'\n")
+    (project / "secretwire.yaml").write_text(_secretwire_yaml({"guarded": shared}))
+    settings = make()
+    assert shared == settings.TOKEN  # wrappers installed, the secret held
+    other = tmp_path / "other.toml"
+    other.write_text(f"token = '{shared}'\nurl = '@format x:$<secret:guarded>'\n")
+    plain = Dynaconf(settings_files=[str(other)])
+    assert type(dict.__getitem__(plain.store, "URL")) is Lazy  # dynaconf's own value
+    assert plain.URL == "x:$<secret:guarded>"
+    # the plain settings' error is dynaconf's own, raised where dynaconf raised it
+    for each, shown, raiser in ((plain, shared, "validator.py"), (settings, MASK, "_guard.py")):
+        each.validators.register(Validator("TOKEN", len_min=400))
+        with pytest.raises(ValidationError) as caught:
+            each.validators.validate()
+        assert f"TOKEN must len_min 400 but it is {shown}" in str(caught.value)
+        assert traceback.extract_tb(caught.value.__traceback__)[-1].filename.endswith(raiser)
 
 
 # -- masking ------------------------------------------------------------------------

@@ -1,4 +1,4 @@
-"""The site-level tree primitives: walk_strings, replace_at, format_location."""
+"""The site-level tree primitives: walk_strings, walk_leaves, replace_at, format_location."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from secretwire import ConfigError, format_location, replace_at, walk_strings
+from secretwire import ConfigError, format_location, replace_at, walk_leaves, walk_strings
 from secretwire.paths import MAX_DEPTH
 
 
@@ -46,6 +46,45 @@ def test_walk_strings_refuses_deep_and_self_containing_trees() -> None:
     cyclic["self"] = cyclic
     with pytest.raises(ConfigError, match="contains itself"):
         list(walk_strings(cyclic))
+
+
+class _Opaque:
+    """A leaf that is neither a scalar nor a container (a framework's lazy value)."""
+
+    def __init__(self, items: list[str]) -> None:
+        self.items = items
+
+
+def test_walk_leaves_gives_every_leaf_whatever_its_type() -> None:
+    opaque = _Opaque(["not", "looked", "into"])
+    tree = {"db": {"url": "u", "port": 5432, "lazy": opaque}, "hosts": ["a", (None, 1.5)], "e": {}}
+    assert list(walk_leaves(tree)) == [
+        (("db", "url"), "u"),
+        (("db", "port"), 5432),
+        (("db", "lazy"), opaque),
+        (("hosts", 0), "a"),
+        (("hosts", 1, 0), None),
+        (("hosts", 1, 1), 1.5),
+    ]
+    assert list(walk_leaves(5)) == [((), 5)]
+    assert list(walk_leaves("x")) == [((), "x")]
+    assert list(walk_leaves([])) == []
+    # the strings are exactly walk_strings'
+    strings = [(path, leaf) for path, leaf in walk_leaves(tree) if isinstance(leaf, str)]
+    assert strings == list(walk_strings(tree))
+
+
+def test_walk_leaves_refuses_deep_and_self_containing_trees() -> None:
+    deep: Any = 5
+    for _ in range(MAX_DEPTH + 1):
+        deep = {"k": deep}
+    with pytest.raises(ConfigError, match=f"deeper than {MAX_DEPTH}") as info:
+        list(walk_leaves(deep, source="app.yaml"))
+    assert info.value.source == "app.yaml"
+    cyclic: list[Any] = [1]
+    cyclic.append(cyclic)
+    with pytest.raises(ConfigError, match="contains itself"):
+        list(walk_leaves(cyclic))
 
 
 def test_replace_at_copies_and_never_mutates() -> None:
