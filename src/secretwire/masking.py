@@ -15,9 +15,12 @@ The same redactor answers "could this text hold a value?" (:meth:`Redactor.may_c
 for code that must withhold a backend's message or a framework's error text.
 
 Rules: values are replaced longest first, so a value that contains another is
-masked whole; values shorter than ``min_length`` characters (default
-:data:`MIN_LENGTH`, 4) are not registered, because masking every ``"1"`` or
-``"on"`` in a log would destroy it without protecting anything. Registered values
+masked whole, raw and as a Python ``repr`` or a JSON string escapes them (a value
+with a quote, a backslash or a non-ASCII character is found in ``repr(config)`` or a
+JSON dump too); values shorter than ``min_length`` characters (default
+:data:`MIN_LENGTH`, 4) are not searched for inside other text, because masking every
+``"1"`` or ``"on"`` in a log would destroy it without protecting anything, but a
+text that *is* a registered value is masked whatever its length. Registered values
 stay registered for the redactor's life (a rotated value may still appear in older
 text); :meth:`Redactor.clear` forgets them. The redactor's ``repr`` and every object it
 holds show no value.
@@ -25,6 +28,7 @@ holds show no value.
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 import threading
@@ -66,22 +70,27 @@ class Redactor:
         self.min_length = min_length
         self.mask = mask
         self._values: set[str] = set()
+        self._whole: set[str] = set()
         self._matcher: _Matcher | None = _Matcher(())
         self._lock = threading.Lock()
 
     def _forms(self, value: str) -> Iterable[str]:
-        """The texts under which ``value`` is masked: the one place to add encodings
-        (JSON-escaped, base64, URL-quoted) later."""
-        return (value,)
+        """The texts under which ``value`` is masked: raw, ``repr``-escaped and
+        JSON-escaped (the one place to add encodings)."""
+        return {
+            value,
+            repr(value)[1:-1],
+            json.dumps(value)[1:-1],
+            json.dumps(value, ensure_ascii=False)[1:-1],
+        }
 
     def add(self, value: str | SecretValue) -> None:
         """Register ``value`` (a plain string or a :class:`SecretValue`)."""
-        forms = [
-            form
-            for form in self._forms(value.reveal() if isinstance(value, SecretValue) else value)
-            if len(form) >= self.min_length
-        ]
+        plain = value.reveal() if isinstance(value, SecretValue) else value
+        forms = [form for form in self._forms(plain) if len(form) >= self.min_length]
         with self._lock:
+            if plain:
+                self._whole.add(plain)
             if not self._values.issuperset(forms):
                 self._values.update(forms)
                 self._matcher = None  # rebuilt on the next use
@@ -90,6 +99,7 @@ class Redactor:
         """Forget every registered value."""
         with self._lock:
             self._values.clear()
+            self._whole.clear()
             self._matcher = _Matcher(())
 
     def _current(self) -> _Matcher:
@@ -99,11 +109,14 @@ class Redactor:
             return self._matcher
 
     def may_contain(self, text: str) -> bool:
-        """Whether ``text`` holds a registered value."""
-        return self._current().search(text)
+        """Whether ``text`` holds a registered value (or is one, whatever its length)."""
+        return text in self._whole or self._current().search(text)
 
     def redact(self, text: str) -> str:
-        """``text`` with every registered value replaced by the mask, longest first."""
+        """``text`` with every registered value replaced by the mask, longest first;
+        a text that is a registered value becomes the mask."""
+        if text in self._whole:
+            return self.mask
         return self._current().sub(self.mask, text)
 
     def __len__(self) -> int:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 
 import pytest
@@ -62,3 +63,21 @@ def test_the_manager_registers_what_it_serves_and_the_filter_masks_it() -> None:
         f"connecting with pg://app:{MASK}@h",
         "never-read-9 is not registered",
     ]
+
+
+def test_escaped_forms_of_a_value_are_masked_too() -> None:
+    redactor = Redactor()
+    value = 'p"ss\\w\u00f6rd'
+    redactor.add(value)
+    for text in (repr({"password": value}), json.dumps({"password": value})):
+        assert redactor.may_contain(text)
+        redacted = redactor.redact(text)
+        assert "w\u00f6rd" not in redacted
+        assert "w\\u00f6rd" not in redacted
+
+
+def test_a_text_that_is_a_short_value_is_masked_whole_but_not_searched_for() -> None:
+    redactor = Redactor()
+    redactor.add("on")
+    assert redactor.redact("on") == MASK and redactor.may_contain("on")
+    assert redactor.redact("turned on") == "turned on"

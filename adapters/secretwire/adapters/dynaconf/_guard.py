@@ -22,14 +22,13 @@ dynaconf's function returns and lets its errors through untouched.
 from __future__ import annotations
 
 import functools
-import json
-import re
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from typing import Any
 
 from secretwire import (
     MASK,
+    Redactor,
     ReferenceSyntaxError,
     contains_reference,
     parse,
@@ -122,44 +121,16 @@ def _scrubbing(validate: Callable[..., Any]) -> Callable[..., Any]:
     return validate_scrubbed
 
 
-#: Texts shorter than this are not searched for inside other text (a message, a
-#: rendered template): "on" or "1" cannot be told apart from the rest of it.
-_SHORTEST_SEARCHED = 4
-
-
-def _redactor(secrets: Sequence[str]) -> Callable[[str], str]:
-    """A function that masks each of ``secrets`` in a text (longest first), raw or as a
-    repr or JSON string escapes it. A text that is a secret is masked whatever its
-    length; shorter secrets are not searched for inside other text.
-
-    (Issue 9 merge: this becomes ``secretwire.masking.Redactor``, fed the same texts,
-    once it knows the escaped forms and whole-text matches.)
-    """
-    whole = frozenset(secrets)
-    forms = {
-        form
-        for secret in secrets
-        if len(secret) >= _SHORTEST_SEARCHED
-        for form in (secret, repr(secret)[1:-1], json.dumps(secret)[1:-1])
-    }
-    ordered = sorted(forms, key=len, reverse=True)
-    pattern = re.compile("|".join(map(re.escape, ordered))) if ordered else None
-
-    def redact(text: str) -> str:
-        if text in whole:
-            return MASK
-        return pattern.sub(MASK, text) if pattern is not None else text
-
-    return redact
-
-
 def _scrubbed(error: Any, settings: Any) -> Any:
     """A new ``ValidationError`` like ``error`` with every secret text of ``settings``
     masked, or None when they hold none. The texts stay in this frame."""
     secrets = secret_texts(settings)
     if not secrets:
         return None
-    redact = _redactor(secrets)
+    redactor = Redactor()
+    for secret in secrets:
+        redactor.add(secret)
+    redact = redactor.redact
     details = [
         tuple(redact(part) if isinstance(part, str) else part for part in detail)
         if isinstance(detail, tuple)
@@ -179,7 +150,10 @@ def _mask_history(settings: Any) -> None:
     if not isinstance(history, dict) or not history:
         return
     secrets = secret_texts(settings)
-    redact = _redactor(secrets)
+    redactor = Redactor()
+    for secret in secrets:
+        redactor.add(secret)
+    redact = redactor.redact
     for source, data in list(history.items()) if secrets else ():
         tree = plain(data)
         masks = {
