@@ -137,6 +137,7 @@ def test_the_option_table_is_generated_from_the_declaration(tmp_path: Path) -> N
 def test_the_docs_option_tables_match_the_declarations() -> None:
     root = Path(__file__).resolve().parents[2] / "docs" / "providers"
     check_option_tables([root / "memory.md", root / "env.md"])
+    check_option_tables([root / "vault.md"])
 
 
 def test_a_stale_option_table_is_caught(tmp_path: Path) -> None:
