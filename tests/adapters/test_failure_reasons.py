@@ -34,7 +34,7 @@ def manager(closed_url: str) -> Iterator[SecretManager]:
 
 
 def assert_names_the_reason(text: str, url: str) -> None:
-    assert f"unavailable: cannot connect to Vault at {url} (Connection refused)" in text
+    assert f"unavailable at {url}: cannot connect to Vault (Connection refused)" in text
     assert TOKEN not in text
 
 

@@ -38,8 +38,8 @@ def test_check_names_the_reason_and_the_endpoint(
     assert main(["check", "config.yaml"]) == 1
     captured = capsys.readouterr()
     assert captured.out == (
-        "config.yaml: db.password (line 2): ${secret:db/password}: unavailable: cannot "
-        f"connect to Vault at {project} (Connection refused): look up the token\n"
+        f"config.yaml: db.password (line 2): ${{secret:db/password}}: unavailable at {project}: "
+        "cannot connect to Vault (Connection refused)\n"
     )
     assert TOKEN not in captured.out + captured.err
 
@@ -52,7 +52,7 @@ def test_render_names_the_reason_and_the_endpoint(
     assert captured.out == ""
     assert captured.err == (
         "secretwire: error: 1 secret reference(s) could not be resolved in config.yaml: "
-        "db.password (line 2): ${secret:db/password}: unavailable: cannot connect to "
-        f"Vault at {project} (Connection refused): look up the token\n"
+        f"db.password (line 2): ${{secret:db/password}}: unavailable at {project}: cannot "
+        "connect to Vault (Connection refused)\n"
     )
     assert TOKEN not in captured.err

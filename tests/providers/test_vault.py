@@ -24,13 +24,22 @@ from secretwire.errors import (
     FieldNotFound,
     InvalidSecret,
     ProviderUnavailable,
+    SecretExpired,
     SecretNotFound,
     SecretwireError,
+    Unauthenticated,
     UnsupportedOperation,
 )
 from secretwire.providers.base import HealthStatus
 from secretwire.providers.vault import VaultProvider
-from secretwire.testing import CANARY, ProviderContract, assert_no_leak, error_texts
+from secretwire.testing import (
+    CANARY,
+    FakeClock,
+    ProviderContract,
+    assert_no_leak,
+    check_options,
+    error_texts,
+)
 from secretwire.values import SecretValue
 from tests.servers.harness import free_port
 from tests.servers.openbao import NAMESPACE, OpenBao, openbao
@@ -309,7 +318,7 @@ def test_a_refused_login_is_not_reported_as_a_mount_problem(openbao_server: Open
 
 def test_version_zero_and_junk_are_not_found_not_latest(vault: VaultProvider, ns: str) -> None:
     vault.set(f"{ns}/v", "latest")
-    for version in ("0", "-1", "abc", "1.0", "\u0661"):
+    for version in ("0", "01", "-1", "abc", "1.0", "\u0661"):
         with pytest.raises(SecretNotFound):
             vault.get(f"{ns}/v", version=version)
     assert vault.get(f"{ns}/v", version="1").reveal() == "latest"
@@ -470,7 +479,7 @@ def test_value_over_the_request_limit_when_json_escaped(
     openbao_server: OpenBao, rw_token: str, ns: str
 ) -> None:
     provider = VaultProvider(openbao_server.url, token=rw_token, max_request_bytes=10_000)
-    limit = provider._max_value_bytes
+    limit = provider.capabilities.max_value_bytes or 0
     provider.set(f"{ns}/fits", "é" * (limit // 2))  # 2 bytes each, sent unescaped
     with pytest.raises(InvalidSecret, match="JSON-encoded"):
         provider.set(f"{ns}/escaped", "\x01" * limit)  # each becomes \u0001
@@ -554,9 +563,9 @@ def test_approle_wrong_secret_id_is_access_denied_and_unauthenticated(
     role_id, _ = openbao_server.approle("app")
     wrong = f"wrong-secret-id-{uuid.uuid4()}"
     provider = VaultProvider(openbao_server.url, auth="approle", role_id=role_id, secret_id=wrong)
-    with pytest.raises(AccessDenied) as info:
+    with pytest.raises(Unauthenticated) as info:  # an AccessDenied: never "not found"
         provider.get(f"{ns}/x")
-    assert not isinstance(info.value, SecretNotFound)
+    assert isinstance(info.value, AccessDenied)
     assert info.value.__cause__ is None
     for text in (str(info.value), repr(info.value), repr(info.value.__context__)):
         assert wrong not in text
@@ -734,7 +743,7 @@ def test_short_lived_approle_token_is_replaced_by_a_new_login(
         openbao_server.url, auth="approle", role_id=role_id, secret_id=secret_id
     )
     assert provider.get(f"{ns}/short").reveal() == "still readable"
-    first = provider._token
+    first = provider._auth.current
     assert first is not None
     time.sleep(2.5)  # the first token has expired now
     lookup = openbao_server.client(token=first.value.reveal())
@@ -755,14 +764,14 @@ def test_renewable_approle_token_is_renewed_before_expiry(
         openbao_server.url, auth="approle", role_id=role_id, secret_id=secret_id
     )
     assert provider.get(f"{ns}/renew").reveal() == "renewed"
-    first = provider._token
+    first = provider._auth.current
     assert first is not None
     for _ in range(2):
         time.sleep(2.3)  # past two thirds of the 3 s TTL, not past it: renewed (4.6 s in all)
         assert provider.get(f"{ns}/renew").reveal() == "renewed"
     assert _logins(all_logs) == 1
     assert _renewals(all_logs) >= 2
-    token = provider._token
+    token = provider._auth.current
     assert token is not None
     assert token.value == first.value  # the same token outlived its first 3 s TTL
     provider.close()
@@ -877,10 +886,12 @@ def sealed_server() -> Iterator[OpenBao]:
         yield bao
 
 
-def test_health_ok(vault: VaultProvider) -> None:
+def test_health_ok_and_timed_by_the_pipeline_only(vault: VaultProvider) -> None:
     health = vault.health()
     assert health.status is HealthStatus.OK
-    assert health.latency_seconds is not None
+    assert health.latency_seconds is None  # the provider does not time itself
+    with SecretManager(vault) as manager:
+        assert manager.health().latency_seconds is not None
 
 
 def test_health_unauthenticated_with_a_bad_token(openbao_server: OpenBao, ns: str) -> None:
@@ -888,11 +899,39 @@ def test_health_unauthenticated_with_a_bad_token(openbao_server: OpenBao, ns: st
     health = provider.health()
     assert health.status is HealthStatus.UNAUTHENTICATED
     assert "not-a-real-token" not in health.detail
-    with pytest.raises(AccessDenied) as info:
+    with pytest.raises(Unauthenticated) as info:  # the token itself, not a permission
         provider.get(f"{ns}/x")
-    assert not isinstance(info.value, SecretNotFound)
     assert "not-a-real-token" not in str(info.value)
+    assert info.value.code == "HTTP 403"
     provider.close()
+
+
+def test_a_valid_token_without_permission_is_access_denied_not_unauthenticated(
+    openbao_server: OpenBao, restricted_token: str, ns: str
+) -> None:
+    provider = VaultProvider(openbao_server.url, token=restricted_token, kv_version=2)
+    with pytest.raises(AccessDenied) as info:
+        provider.get(f"{ns}/not-public")
+    assert not isinstance(info.value, Unauthenticated)
+    assert provider.health().ok  # the token is valid; the mount is there
+    provider.close()
+
+
+def test_the_shared_adapter_never_holds_a_token(
+    openbao_server: OpenBao, vault: VaultProvider, ns: str
+) -> None:
+    """Logins go through hvac's typed auth API on a per-call adapter, which sends
+    the token in that request's header only: renewals and new logins never race with
+    requests in flight, and the shared session holds no credential."""
+    vault.set(f"{ns}/shared", "v")
+    role_id, secret_id = openbao_server.approle("app")
+    login = VaultProvider(openbao_server.url, auth="approle", role_id=role_id, secret_id=secret_id)
+    assert login.get(f"{ns}/shared").reveal() == "v"
+    for provider in (vault, login):
+        adapter = provider._transport.adapter()
+        assert not adapter.token
+        assert "X-Vault-Token" not in adapter.session.headers
+    login.close()
 
 
 def test_a_token_that_cannot_be_sent_is_a_config_error(openbao_server: OpenBao, ns: str) -> None:
@@ -916,6 +955,8 @@ def test_health_and_reads_when_unreachable() -> None:
         provider.get("x")
     assert not isinstance(info.value, SecretNotFound)
     assert info.value.__cause__ is None
+    assert info.value.endpoint == url  # the fields of the one message grammar
+    assert info.value.detail == "cannot connect to Vault (Connection refused)"
     with pytest.raises(ProviderUnavailable):
         provider.set("x", CANARY)
     provider.close()
@@ -1060,9 +1101,35 @@ def test_from_options_checks_options(tmp_path: Path) -> None:
         base_dir=tmp_path,
     )
     assert provider._ca_cert == str(tmp_path / "ca.pem")
+    source = provider._auth.login.token
+    assert source is not None and source.path == tmp_path / "tok"
     assert repr(provider) == (
         "<VaultProvider name='vault' url='https://vault:8200' mount='secret' auth='token'>"
     )
+
+
+def test_the_option_declaration_matches_the_constructor() -> None:
+    check_options(VaultProvider)  # the docs' table: tests/unit/test_kit_options.py
+    credentials = {option.name: option for option in VaultProvider.options if option.is_credential}
+    assert sorted(credentials) == ["jwt", "role_id", "secret_id", "token"]
+    # sent in a header or a JSON body: Vault issues ASCII ones (role IDs may be anything)
+    assert [name for name, option in credentials.items() if not option.ascii_only] == ["role_id"]
+
+
+def test_a_version_past_its_deletion_time_is_expired_by_the_kit(
+    openbao_server: OpenBao, vault: VaultProvider, ns: str
+) -> None:
+    """A version's ``deletion_time`` is its ``expires_at``; the kit enforces it once
+    for every provider (here: the client's clock is ahead of Vault's)."""
+    name = f"{ns}/expiring"
+    openbao_server.bao("kv", "metadata", "put", "-mount=secret", "-delete-version-after=1h", name)
+    vault.set(name, "v")
+    secret = vault.get(name)
+    assert secret.expires_at is not None
+    ahead = FakeClock(epoch=secret.expires_at + timedelta(seconds=1))
+    with ahead.installed(), pytest.raises(SecretExpired) as info:
+        vault.get(name)
+    assert not isinstance(info.value, SecretNotFound)  # a default does not replace it
 
 
 def test_missing_hvac_names_the_extra(monkeypatch: pytest.MonkeyPatch) -> None:
