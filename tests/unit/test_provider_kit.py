@@ -155,22 +155,6 @@ def test_overriding_a_public_method_is_refused() -> None:
                 return super().get(name, version=version)
 
 
-def test_a_legacy_provider_gets_the_generic_checks_around_its_own_methods() -> None:
-    class Legacy(SecretProvider):
-        name = "legacy"
-        _legacy_public_methods = True
-
-        def get(self, name: str, *, version: str | None = None) -> Secret:
-            return Secret(name=name, value=SecretValue(str(type(name))), provider=self.name)
-
-    provider = Legacy()
-    with pytest.raises(InvalidSecret):
-        provider.get(5)  # type: ignore[arg-type]
-    assert provider.get("a").reveal() == "<class 'str'>"
-    assert provider.get_many([("a", None), ("", None)])[("a", None)].reveal() == "<class 'str'>"  # type: ignore[union-attr]
-    assert isinstance(provider.get_many([("", None)])[("", None)], InvalidSecret)
-
-
 # -- validity times, on a fake clock -------------------------------------------------------
 
 

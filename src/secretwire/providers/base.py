@@ -31,7 +31,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import Any, ClassVar, final
 
 from .. import _time
 from .._extras import require_extra
@@ -62,7 +62,6 @@ from ._kit.credentials import (
     read_secret_file,
     shown,
 )
-from ._kit.legacy import LEGACY, legacy_hook
 from ._kit.logs import quiet_loggers
 from ._kit.names import NamePolicy
 from ._kit.options import REQUIRED, Credential, Option, Options
@@ -161,9 +160,12 @@ class SecretProvider(ABC):
     """
 
     name: ClassVar[str]
-    capabilities: ClassVar[Capabilities] = Capabilities()
-    #: The backend's name and version rule, applied after the one name rule.
-    name_policy: ClassVar[NamePolicy] = NamePolicy()
+    #: What the provider can do; a class attribute, or set per instance (Vault's
+    #: KV version) before the first call.
+    capabilities: Capabilities = Capabilities()
+    #: The backend's name and version rule, applied after the one name rule (a class
+    #: attribute, or set per instance: Azure's ``name_encoding``).
+    name_policy: NamePolicy = NamePolicy()
     #: The options ``from_options`` accepts (and the docs' option table shows).
     options: ClassVar[Options] = Options()
     #: Raise SecretExpired / SecretNotYetValid for a secret outside its validity
@@ -171,30 +173,18 @@ class SecretProvider(ABC):
     enforce_validity: bool = True
     #: Whether the provider reads batches itself (computed: ``_get_many`` is overridden).
     batch_reads: ClassVar[bool] = False
-    #: TRANSITION (issue 9): providers not yet converted to the hooks set this to
-    #: override the public methods; the base then wraps each override with the
-    #: generic argument checks (``_kit/legacy.py``). Removed once every built-in
-    #: provider is converted.
-    _legacy_public_methods: ClassVar[bool] = False
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
         overridden = [method for method in TEMPLATE_METHODS if method in cls.__dict__]
-        if overridden and not cls._legacy_public_methods:
+        if overridden:
             hooks = ", ".join(f"_{method}" for method in overridden)
             raise TypeError(
                 f"{cls.__qualname__} overrides {', '.join(overridden)}: the public methods of "
                 f"SecretProvider check their arguments and call hooks; implement {hooks} "
                 "instead (see docs/writing-a-provider.md)"
             )
-        for method in overridden:  # TRANSITION: see _kit/legacy.py
-            setattr(cls, method, LEGACY[method](cls.__dict__[method]))
-        if "get" in overridden and "_get" not in cls.__dict__:
-            cls._get = legacy_hook(cls.__dict__["get"])  # type: ignore[method-assign]
-        cls.batch_reads = (
-            cls._get_many is not SecretProvider._get_many
-            or cls.get_many is not SecretProvider.get_many
-        )
+        cls.batch_reads = cls._get_many is not SecretProvider._get_many
 
     # -- construction ---------------------------------------------------------
     @classmethod
@@ -252,6 +242,7 @@ class SecretProvider(ABC):
         return None
 
     # -- reads -----------------------------------------------------------------
+    @final
     def get(self, name: str, *, version: str | None = None) -> Secret:
         """The current version of ``name``, or the given one. Raises
         :class:`SecretNotFound` when either is missing."""
@@ -263,6 +254,7 @@ class SecretProvider(ABC):
             raise invalid
         return secret
 
+    @final
     def get_many(self, keys: Sequence[Key]) -> Results:
         """Several ``(name, version)`` keys; each maps to its secret or to the error
         for that key (an invalid name maps to its :class:`InvalidSecret`).
@@ -291,6 +283,7 @@ class SecretProvider(ABC):
                     results[key] = outcome
         return results
 
+    @final
     def list(self, prefix: str = "") -> Iterator[str]:
         """Names (never values) starting with ``prefix``, sorted."""
         if not isinstance(prefix, str):
@@ -302,6 +295,7 @@ class SecretProvider(ABC):
         self._gate("list", "list")
         return iter(sorted({name for name in self._list(prefix) if name.startswith(prefix)}))
 
+    @final
     def versions(self, name: str) -> builtins.list[SecretVersion]:
         """Versions of ``name``, newest first (exactly the newest is ``current``)."""
         self._gate("versions", "versions")
@@ -309,6 +303,7 @@ class SecretProvider(ABC):
         return builtins.list(self._versions(name))
 
     # -- writes ----------------------------------------------------------------
+    @final
     def set(
         self,
         name: str,
@@ -339,31 +334,27 @@ class SecretProvider(ABC):
             **backend,
         )
 
+    @final
     def delete(self, name: str) -> None:
         """Delete ``name`` and all its versions. Raises :class:`SecretNotFound`."""
         self._gate("delete", "delete")
         self._delete(self._checked_name(name, "delete"))
 
     # -- lifecycle -------------------------------------------------------------
+    @final
     def health(self) -> Health:
         """Check the backend; the manager's pipeline times the call."""
         return self._health()
 
+    @final
     def close(self) -> None:
         """Release connections and handles. Idempotent."""
         self._close()
 
     # -- hooks -----------------------------------------------------------------
-    if TYPE_CHECKING:  # TRANSITION: plain @abstractmethod once every provider is converted
-
-        def _get(self, name: str, version: str | None) -> Secret:
-            raise NotImplementedError
-
-    else:
-
-        @abstractmethod
-        def _get(self, name: str, version: str | None) -> Secret:
-            """The secret, for a checked name and version. Raise :class:`SecretNotFound`."""
+    @abstractmethod
+    def _get(self, name: str, version: str | None) -> Secret:
+        """The secret, for a checked name and version. Raise :class:`SecretNotFound`."""
 
     def _get_many(self, keys: Sequence[Key]) -> Results:
         """Checked keys to secrets or errors. Override only for a real batch API; it

@@ -7,5 +7,4 @@ the kit's face (``from secretwire.providers.base import NamePolicy, Option, call
 * :mod:`.options` -- declarative :class:`Option` / :class:`Options` for ``from_options``;
 * :mod:`.translate` -- :func:`call` and the exception-chain diggers;
 * :mod:`.logs` -- :func:`quiet_loggers`, an SDK log guard;
-* :mod:`.legacy` -- TRANSITION: the checks around providers not yet on the hooks.
 """

@@ -161,7 +161,7 @@ class AzureKeyVaultProvider(SecretProvider):
             raise ConfigError("poll_interval must be positive", key="poll_interval")
         self._verbatim = name_encoding == "verbatim"
         # The kit reads the policy from the instance; the base declares it a ClassVar.
-        self.name_policy = VERBATIM if self._verbatim else ESCAPE  # type: ignore[misc]
+        self.name_policy = VERBATIM if self._verbatim else ESCAPE
         self.enforce_validity = enforce_validity
         self._purge_on_delete = purge_on_delete
         self._timeout = float(timeout)

@@ -167,7 +167,7 @@ class VaultProvider(SecretProvider):
         # Per instance: a KV v1 mount has no versions and no metadata, and the value
         # limit follows max_request_bytes.
         limit = self._max_request_bytes - ENVELOPE_BYTES
-        vars(self)["capabilities"] = replace(capabilities, max_value_bytes=limit)
+        self.capabilities = replace(capabilities, max_value_bytes=limit)
 
     # -- properties --------------------------------------------------------------------
     @property
