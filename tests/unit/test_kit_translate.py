@@ -19,6 +19,7 @@ from secretwire import (
 )
 from secretwire.providers.base import (
     call,
+    exception_chain,
     from_table,
     os_reason,
     quiet_loggers,
@@ -139,3 +140,15 @@ def test_require_extra_names_the_extra() -> None:
     with pytest.raises(ImportError, match=r"pip install 'secretwire\[vault\]'") as info:
         require_extra("swt_no_such_sdk", "vault")
     assert isinstance(info.value.__cause__, ModuleNotFoundError)
+
+
+def test_the_chain_walk_follows_azure_cores_inner_exception() -> None:
+    class ServiceRequestError(Exception):  # azure-core's shape: the cause on an attribute
+        def __init__(self, message: str, error: BaseException) -> None:
+            super().__init__(message)
+            self.inner_exception = error
+
+    refused = ConnectionRefusedError(111, "Connection refused")
+    wrapped = ServiceRequestError("request failed", refused)
+    assert refused in list(exception_chain(wrapped, context=False))
+    assert os_reason(wrapped) == "Connection refused"

@@ -87,8 +87,9 @@ def from_table(
 
 def exception_chain(err: BaseException, *, context: bool = True) -> Iterator[BaseException]:
     """``err`` and every exception behind it, depth first: exceptions among its
-    ``args`` (urllib3 and requests wrap them so), its ``reason`` attribute, and with
-    ``context`` its ``__cause__`` and ``__context__``. Each is yielded once."""
+    ``args`` (urllib3 and requests wrap them so), its ``reason`` attribute (urllib3),
+    its ``inner_exception`` (azure-core), and with ``context`` its ``__cause__`` and
+    ``__context__``. Each is yielded once."""
     seen: set[int] = set()
     stack: list[BaseException] = [err]
     while stack:
@@ -99,9 +100,10 @@ def exception_chain(err: BaseException, *, context: bool = True) -> Iterator[Bas
         yield current
         if context:
             stack.extend(e for e in (current.__context__, current.__cause__) if e is not None)
-        nested = getattr(current, "reason", None)
-        if isinstance(nested, BaseException):
-            stack.append(nested)
+        for attribute in ("reason", "inner_exception"):
+            nested = getattr(current, attribute, None)
+            if isinstance(nested, BaseException):
+                stack.append(nested)
         stack.extend(arg for arg in reversed(current.args) if isinstance(arg, BaseException))
 
 

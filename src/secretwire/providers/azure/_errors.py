@@ -84,15 +84,13 @@ def _sdk_types() -> tuple[Table, tuple[type[BaseException], ...]]:
 
 
 def _why(err: Exception) -> str:
-    """Why no answer came: a timeout, a TLS failure or the operating system's words.
-    azure-core keeps the transport's exception on ``inner_exception``, off the chain."""
-    cause = getattr(err, "inner_exception", None)
-    cause = cause if isinstance(cause, BaseException) else err
-    if isinstance(err, _sdk_types()[1]) or timed_out(cause):
+    """Why no answer came: a timeout, a TLS failure or the operating system's words
+    (the kit's chain walk follows azure-core's ``inner_exception``)."""
+    if isinstance(err, _sdk_types()[1]) or timed_out(err):
         return "timed out"
-    if any(isinstance(item, ssl.SSLError) for item in exception_chain(cause)):
-        return ssl_reason(cause)
-    return os_reason(cause)
+    if any(isinstance(item, ssl.SSLError) for item in exception_chain(err)):
+        return ssl_reason(err)
+    return os_reason(err)
 
 
 def _unanswered(err: Exception, fields: dict[str, Any]) -> ProviderError | None:
