@@ -73,7 +73,7 @@ from .settings import (
     load_settings,
 )
 from .shared import close_shared_managers, shared_manager
-from .types import Capabilities, Health, HealthStatus, Key, Secret, SecretVersion
+from .types import Capabilities, Health, HealthStatus, Key, Secret, SecretVersion, Write
 from .values import MASK, SecretValue
 
 __all__ = [
@@ -128,6 +128,7 @@ __all__ = [
     "TreePath",
     "Unauthenticated",
     "UnsupportedOperation",
+    "Write",
     "__version__",
     "as_reference",
     "available_providers",

@@ -25,7 +25,7 @@ from .providers.base import SecretProvider, secret_value
 from .references import Reference, as_reference
 from .resolver import Resolution, ResolvedText, Resolver, reference_value
 from .settings import Settings, load_settings
-from .types import Health, Secret, SecretVersion
+from .types import Health, Secret, SecretVersion, Write
 from .values import SecretValue
 
 __all__ = ["Metrics", "SecretManager"]
@@ -190,7 +190,8 @@ class SecretManager:
         frame of the manager, the pipeline or a built-in provider shows the value."""
         value = secret_value(value)
         self._check_open()
-        return self._pipeline.set(name, value, metadata=metadata, tags=tags, expires_at=expires_at)
+        write = Write(name, value, metadata or {}, tags or {}, expires_at)
+        return self._pipeline.set(write)
 
     def delete(self, name: str) -> None:
         """Delete ``name`` with all its versions; cached copies are invalidated."""

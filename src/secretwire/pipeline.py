@@ -26,13 +26,11 @@ import time
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
 
 from .cache import SecretCache
 from .errors import ProviderError, SecretwireError
 from .providers.base import SecretProvider
-from .types import Health, HealthStatus, Key, Secret, SecretVersion
-from .values import SecretValue
+from .types import Health, HealthStatus, Key, Secret, SecretVersion, Write
 
 __all__ = [
     "BackendStats",
@@ -84,17 +82,9 @@ class Handler(ABC):
         """See :class:`SecretProvider`."""
 
     @abstractmethod
-    def set(
-        self,
-        name: str,
-        value: SecretValue,
-        *,
-        metadata: Mapping[str, str] | None = None,
-        tags: Mapping[str, str] | None = None,
-        expires_at: datetime | None = None,
-    ) -> SecretVersion:
-        """See :class:`SecretProvider`; the value arrives wrapped (reveal it only in
-        the call that needs it)."""
+    def set(self, write: Write) -> SecretVersion:
+        """See :class:`SecretProvider`: one write, its value wrapped (reveal it only
+        in the call that needs it); the provider kit checks its fields."""
 
     @abstractmethod
     def delete(self, name: str) -> None:
@@ -138,16 +128,8 @@ class Layer(Handler):
             return self.inner.get_many(keys)
         return fetch_each(self.get, keys)
 
-    def set(
-        self,
-        name: str,
-        value: SecretValue,
-        *,
-        metadata: Mapping[str, str] | None = None,
-        tags: Mapping[str, str] | None = None,
-        expires_at: datetime | None = None,
-    ) -> SecretVersion:
-        return self.inner.set(name, value, metadata=metadata, tags=tags, expires_at=expires_at)
+    def set(self, write: Write) -> SecretVersion:
+        return self.inner.set(write)
 
     def delete(self, name: str) -> None:
         self.inner.delete(name)
@@ -278,22 +260,18 @@ class ProviderStage(Handler):
             batch.update(fetch_each(self.get, missing, max_workers=self.max_workers))
         return batch
 
-    def set(
-        self,
-        name: str,
-        value: SecretValue,
-        *,
-        metadata: Mapping[str, str] | None = None,
-        tags: Mapping[str, str] | None = None,
-        expires_at: datetime | None = None,
-    ) -> SecretVersion:
+    def set(self, write: Write) -> SecretVersion:
         # Passed on wrapped: providers take a SecretValue, so no frame holds the plain value.
         result = self._call(
             "set",
             lambda: self.provider.set(
-                name, value, metadata=metadata, tags=tags, expires_at=expires_at
+                write.name,
+                write.value,
+                metadata=write.metadata,
+                tags=write.tags,
+                expires_at=write.expires_at,
             ),
-            name,
+            write.name,
         )
         assert isinstance(result, SecretVersion)  # noqa: S101 - provider contract
         return result
@@ -352,20 +330,12 @@ class CacheLayer(Layer):
             "provider returned no result", name=key[0], provider=self.provider_name
         )
 
-    def set(
-        self,
-        name: str,
-        value: SecretValue,
-        *,
-        metadata: Mapping[str, str] | None = None,
-        tags: Mapping[str, str] | None = None,
-        expires_at: datetime | None = None,
-    ) -> SecretVersion:
+    def set(self, write: Write) -> SecretVersion:
         try:
-            return self.inner.set(name, value, metadata=metadata, tags=tags, expires_at=expires_at)
+            return self.inner.set(write)
         finally:
             # Even a failed write may have reached the backend: never serve the old value.
-            self.cache.invalidate(name)
+            self.cache.invalidate(write.name)
 
     def delete(self, name: str) -> None:
         try:

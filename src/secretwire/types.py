@@ -27,6 +27,7 @@ __all__ = [
     "Key",
     "Secret",
     "SecretVersion",
+    "Write",
 ]
 
 #: What the pipeline and the resolver fetch: (secret name, version or None for current).
@@ -138,7 +139,18 @@ class Capabilities:
     list: bool = False
     versions: bool = False
     metadata: bool = False
+    #: ``set(tags=...)`` is stored; else refused (UnsupportedOperation) by the kit.
+    tags: bool = False
+    #: ``set(expires_at=...)`` is stored; else refused (UnsupportedOperation) by the kit.
+    expiry: bool = False
     max_value_bytes: int | None = None
+
+    @classmethod
+    def full(cls, **changes: Any) -> Capabilities:
+        """Every capability on (no size limit), then ``changes``:
+        ``Capabilities.full(metadata=False, max_value_bytes=65536)``."""
+        everything = {name: True for name in cls.__dataclass_fields__ if name != "max_value_bytes"}
+        return cls(**{**everything, "max_value_bytes": None, **changes})
 
 
 class HealthStatus(enum.Enum):
@@ -161,3 +173,18 @@ class Health:
     @property
     def ok(self) -> bool:
         return self.status is HealthStatus.OK
+
+
+@dataclass(frozen=True, slots=True)
+class Write:
+    """One write, checked by the provider kit: what ``SecretProvider._set`` receives.
+
+    ``value`` is masked (reveal it only in the backend call); ``metadata`` and
+    ``tags`` map str to str; ``expires_at`` is timezone-aware. Its ``repr`` shows no
+    value."""
+
+    name: str
+    value: SecretValue
+    metadata: Mapping[str, str] = _field(default_factory=lambda: _EMPTY)
+    tags: Mapping[str, str] = _field(default_factory=lambda: _EMPTY)
+    expires_at: datetime | None = None

@@ -253,9 +253,9 @@ def test_set_on_a_provider_without_versions_names_none(
     class Unversioned(MemoryProvider):
         name = "unversioned"
 
-        def _set(self, name, value, metadata, tags, expires_at):  # type: ignore[no-untyped-def]
-            super()._set(name, value, metadata, tags, expires_at)
-            return SecretVersion(name=name, version="")
+        def _set(self, write):  # type: ignore[no-untyped-def]
+            super()._set(write)
+            return SecretVersion(name=write.name, version="")
 
     register_provider("unversioned", Unversioned)
     (tmp_path / "secretwire.yaml").write_text("environments: {dev: {provider: unversioned}}\n")

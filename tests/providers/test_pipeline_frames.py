@@ -9,12 +9,9 @@ checks the same through each real provider (``test_no_leak_through_the_manager``
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from datetime import datetime
-
 import pytest
 
-from secretwire import Handler, Layer, ProviderError, SecretManager, SecretwireError
+from secretwire import Handler, Layer, ProviderError, SecretManager, SecretwireError, Write
 from secretwire.errors import AccessDenied
 from secretwire.providers.base import SecretVersion
 from secretwire.providers.memory import MemoryProvider
@@ -25,15 +22,8 @@ from secretwire.values import SecretValue
 class ExplodingWriter(MemoryProvider):
     """Fake failure path: a provider bug (a foreign exception) during a write."""
 
-    def _set(
-        self,
-        name: str,
-        value: SecretValue,
-        metadata: dict[str, str],
-        tags: dict[str, str],
-        expires_at: datetime | None,
-    ) -> SecretVersion:
-        raise RuntimeError(f"provider bug while writing {len(value.reveal())} characters")
+    def _set(self, write: Write) -> SecretVersion:
+        raise RuntimeError(f"provider bug while writing {len(write.value.reveal())} characters")
 
 
 def test_a_foreign_error_from_a_write_has_no_context_holding_the_value_with_fake_provider() -> None:
@@ -57,17 +47,9 @@ def test_layers_receive_the_value_wrapped_and_a_refusing_layer_holds_none() -> N
     seen: list[object] = []
 
     class Guard(Layer):
-        def set(
-            self,
-            name: str,
-            value: SecretValue,
-            *,
-            metadata: Mapping[str, str] | None = None,
-            tags: Mapping[str, str] | None = None,
-            expires_at: datetime | None = None,
-        ) -> SecretVersion:
-            seen.append(value)
-            raise AccessDenied(name=name, provider="guard")
+        def set(self, write: Write) -> SecretVersion:
+            seen.append(write.value)
+            raise AccessDenied(name=write.name, provider="guard")
 
     def guard(inner: Handler) -> Handler:
         return Guard(inner)

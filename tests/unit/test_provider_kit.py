@@ -22,6 +22,7 @@ from secretwire import (
     SecretValue,
     SecretVersion,
     UnsupportedOperation,
+    Write,
 )
 from secretwire.providers.base import NamePolicy, Option, Options
 from secretwire.providers.memory import MemoryProvider
@@ -33,7 +34,7 @@ class Recorder(SecretProvider):
     """A provider that records what its hooks receive (it stores nothing)."""
 
     name = "recorder"
-    capabilities = Capabilities(write=True, max_value_bytes=16)
+    capabilities = Capabilities(write=True, metadata=True, expiry=True, max_value_bytes=16)
     name_policy = NamePolicy(
         alphabet=r"[a-z/]+", describe="lower-case letters and '/'", version=r"[0-9]+"
     )
@@ -45,16 +46,11 @@ class Recorder(SecretProvider):
         self.seen.append(("get", name, version))
         return Secret(name=name, value=SecretValue("v"), version=version, provider=self.name)
 
-    def _set(
-        self,
-        name: str,
-        value: SecretValue,
-        metadata: dict[str, str],
-        tags: dict[str, str],
-        expires_at: datetime | None,
-    ) -> SecretVersion:
-        self.seen.append(("set", name, type(value), metadata, tags, expires_at))
-        return SecretVersion(name=name, version="1", current=True)
+    def _set(self, write: Write) -> SecretVersion:
+        self.seen.append(
+            ("set", write.name, type(write.value), write.metadata, write.tags, write.expires_at)
+        )
+        return SecretVersion(name=write.name, version="1", current=True)
 
 
 @pytest.mark.parametrize("name", ["", 5, None, b"db", "a b", "x" * 2049, "UPPER", "a\udcffb"])
@@ -101,6 +97,24 @@ def test_set_gives_the_hook_a_secret_value_plain_maps_and_an_aware_time() -> Non
     provider.set("db", "v", metadata={"a": "b"}, expires_at=moment)
     assert provider.seen == [("set", "db", SecretValue, {"a": "b"}, {}, moment)]
     assert provider.seen[0][5].tzinfo == timezone.utc  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "capability"),
+    [({"tags": {"team": "a"}}, "tags"), ({"expires_at": datetime.now(timezone.utc)}, "expiry")],
+)
+def test_tags_and_expiry_a_provider_cannot_keep_are_refused_before_the_hook(
+    kwargs: dict[str, object], capability: str
+) -> None:
+    class NoTags(Recorder):
+        capabilities = Capabilities(write=True)
+        unsupported_hints = {capability: "a hint"}  # noqa: RUF012
+
+    provider = NoTags()
+    with pytest.raises(UnsupportedOperation, match="a hint") as info:
+        provider.set("db", CANARY[:16], **kwargs)  # type: ignore[arg-type]
+    assert provider.seen == []
+    assert_no_leak(info.value, CANARY[:16])
 
 
 @pytest.mark.parametrize(

@@ -7,7 +7,7 @@ from datetime import datetime, timezone
 
 import pytest
 
-from secretwire import SecretNotFound, SecretValue
+from secretwire import SecretNotFound, SecretValue, Write
 from secretwire.providers._store import VersionedDocument
 from secretwire.testing import CANARY, assert_no_leak
 
@@ -24,8 +24,8 @@ VERSION = {
 
 def test_numbering_current_and_history() -> None:
     doc = VersionedDocument()
-    first = doc.write("a", SecretValue("1"), metadata={"k": "v"}, created_at=WHEN)
-    second = doc.write("a", SecretValue("2"), expires_at=WHEN)
+    first = doc.write(Write("a", SecretValue("1"), metadata={"k": "v"}), created_at=WHEN)
+    second = doc.write(Write("a", SecretValue("2"), expires_at=WHEN))
     assert (first.version, second.version, second.current) == ("1", "2", True)
     assert doc.read("a", None, provider="p").reveal() == "2"
     assert doc.read("a", "1", provider="p").metadata == {"k": "v"}
@@ -37,7 +37,7 @@ def test_numbering_current_and_history() -> None:
     copy = doc.copy()
     doc.delete("a", provider="p")
     assert "a" in copy and "a" not in doc
-    doc.write("a", SecretValue("3"))
+    doc.write(Write("a", SecretValue("3")))
     assert doc.read("a", None, provider="p").version == "1"  # a new name starts again
     with pytest.raises(SecretNotFound) as info:
         doc.read("a", "9", provider="p")
@@ -67,7 +67,7 @@ def test_an_invalid_document_decodes_to_none_without_raising(data: object) -> No
 
 def test_reads_hold_the_value_masked() -> None:
     doc = VersionedDocument()
-    doc.write("a", SecretValue(CANARY))
+    doc.write(Write("a", SecretValue(CANARY)))
     with pytest.raises(SecretNotFound) as info:
         doc.read("a", "2", provider="p")
     assert_no_leak(info.value, CANARY)

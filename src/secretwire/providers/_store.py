@@ -27,7 +27,7 @@ from typing import Any
 
 from .._time import isoformat, parse_iso, utcnow
 from ..errors import SecretNotFound
-from ..types import Secret, SecretVersion
+from ..types import Secret, SecretVersion, Write
 from ..values import SecretValue
 
 __all__ = ["Entry", "StoredVersion", "VersionedDocument"]
@@ -118,28 +118,21 @@ class VersionedDocument:
             provider=provider,
         )
 
-    def write(
-        self,
-        name: str,
-        value: SecretValue,
-        *,
-        metadata: Mapping[str, str] | None = None,
-        tags: Mapping[str, str] | None = None,
-        expires_at: datetime | None = None,
-        created_at: datetime | None = None,
-    ) -> SecretVersion:
-        """Add a version of ``name`` (creating the name) and return it, current."""
-        entry = self.entries.get(name) or Entry(next=1, versions=())
+    def write(self, write: Write, *, created_at: datetime | None = None) -> SecretVersion:
+        """Add a version of ``write.name`` (creating the name) and return it, current."""
+        entry = self.entries.get(write.name) or Entry(next=1, versions=())
         item = StoredVersion(
             id=str(entry.next),
-            value=value,
+            value=write.value,
             created_at=created_at if created_at is not None else utcnow(),
-            expires_at=expires_at,
-            metadata=MappingProxyType(dict(metadata or {})),
-            tags=MappingProxyType(dict(tags or {})),
+            expires_at=write.expires_at,
+            metadata=MappingProxyType(dict(write.metadata)),
+            tags=MappingProxyType(dict(write.tags)),
         )
-        self.entries[name] = replace(entry, next=entry.next + 1, versions=(*entry.versions, item))
-        return item.info(name, current=True)
+        self.entries[write.name] = replace(
+            entry, next=entry.next + 1, versions=(*entry.versions, item)
+        )
+        return item.info(write.name, current=True)
 
     def delete(self, name: str, *, provider: str) -> None:
         """Remove ``name`` with every version. Raises :class:`SecretNotFound`."""

@@ -43,7 +43,7 @@ from ..errors import (
     UnsupportedOperation,
     display_url,
 )
-from ..types import Capabilities, Health, HealthStatus, Key, Secret, SecretVersion
+from ..types import Capabilities, Health, HealthStatus, Key, Secret, SecretVersion, Write
 from ..values import SecretValue
 from ._kit.checks import (
     check_expiry,
@@ -90,6 +90,7 @@ __all__ = [
     "SecretProvider",
     "SecretVersion",
     "Translator",
+    "Write",
     "call",
     "check_expiry",
     "check_size",
@@ -114,8 +115,8 @@ __all__ = [
 
 Results = dict[Key, Secret | ProviderError]
 
-#: The public methods: template methods that check once, then call the hook.
-#: (They become ``typing.final`` once every built-in provider is converted.)
+#: The public methods: ``typing.final`` template methods that check once, then call
+#: the hook.
 TEMPLATE_METHODS = ("get", "get_many", "set", "delete", "list", "versions", "health", "close")
 
 #: What a capability gate says when the capability is off.
@@ -124,6 +125,8 @@ _CANNOT = {
     "delete": "the provider cannot delete secrets",
     "list": "the provider cannot list secrets",
     "versions": "the provider does not keep versions",
+    "tags": "the provider keeps no tags",
+    "expiry": "the provider keeps no expiry time",
 }
 
 
@@ -139,7 +142,7 @@ class SecretProvider(ABC):
     ===============================  ===================================================
     ``get(name, *, version=None)``   ``_get(name, version) -> Secret`` (required)
     ``get_many(keys)``               ``_get_many(keys)`` (batch API; may serve a subset)
-    ``set(name, value, *, ...)``     ``_set(name, value, metadata, tags, expires_at)``
+    ``set(name, value, *, ...)``     ``_set(write: Write, **own) -> SecretVersion``
     ``delete(name)``                 ``_delete(name)``
     ``list(prefix="")``              ``_list(prefix) -> Iterable[str]``
     ``versions(name)``               ``_versions(name) -> list[SecretVersion]``
@@ -168,6 +171,9 @@ class SecretProvider(ABC):
     name_policy: NamePolicy = NamePolicy()
     #: The options ``from_options`` accepts (and the docs' option table shows).
     options: ClassVar[Options] = Options()
+    #: Hints for the UnsupportedOperation of a capability that is off, by capability
+    #: name (``{"tags": "use metadata"}``).
+    unsupported_hints: ClassVar[Mapping[str, str]] = {}
     #: Raise SecretExpired / SecretNotYetValid for a secret outside its validity
     #: window. A provider with an option to turn it off sets it per instance.
     enforce_validity: bool = True
@@ -207,10 +213,14 @@ class SecretProvider(ABC):
     def _checked_name(self, name: object, operation: str, *, write: bool = False) -> str:
         return self.name_policy.check(name, provider=self.name, operation=operation, write=write)
 
-    def _gate(self, capability: str, operation: str) -> None:
+    def _gate(self, capability: str, operation: str, name: str | None = None) -> None:
         if not getattr(self.capabilities, capability):
             raise UnsupportedOperation(
-                operation=operation, provider=self.name, detail=_CANNOT[capability]
+                operation=operation,
+                name=name,
+                provider=self.name,
+                detail=_CANNOT[capability],
+                hint=self.unsupported_hints.get(capability),
             )
 
     def _invalid_now(self, secret: Secret, version: str | None) -> ProviderError | None:
@@ -325,14 +335,18 @@ class SecretProvider(ABC):
         check_value(secret, name=name, provider=self.name, operation="set")
         check_size(secret, self.capabilities.max_value_bytes, name=name, provider=self.name)
         fields = {"name": name, "provider": self.name, "operation": "set"}
-        return self._set(
+        write = Write(
             name,
             secret,
             string_map(metadata, "metadata", **fields),
             string_map(tags, "tags", **fields),
             check_expiry(expires_at, name=name, provider=self.name),
-            **backend,
         )
+        if write.tags:
+            self._gate("tags", "set", name)
+        if write.expires_at is not None:
+            self._gate("expiry", "set", name)
+        return self._set(write, **backend)
 
     @final
     def delete(self, name: str) -> None:
@@ -367,15 +381,8 @@ class SecretProvider(ABC):
                 results[(name, version)] = err
         return results
 
-    def _set(
-        self,
-        name: str,
-        value: SecretValue,
-        metadata: dict[str, str],
-        tags: dict[str, str],
-        expires_at: datetime | None,
-    ) -> SecretVersion:
-        """Store ``value`` (reveal it only in the backend call). Raise
+    def _set(self, write: Write) -> SecretVersion:
+        """Store ``write.value`` (reveal it only in the backend call). Raise
         :class:`UnsupportedOperation` for an argument the backend cannot store."""
         raise UnsupportedOperation(operation="set", provider=self.name, detail=_CANNOT["write"])
 

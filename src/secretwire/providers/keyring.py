@@ -8,8 +8,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Mapping
-from datetime import datetime
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 from ..errors import (
     AccessDenied,
@@ -29,6 +28,7 @@ from .base import (
     Secret,
     SecretProvider,
     SecretVersion,
+    Write,
     call,
     from_table,
     option_text,
@@ -77,6 +77,9 @@ class KeyringProvider(SecretProvider):
 
     name = "keyring"
     capabilities = Capabilities(write=True, delete=True)  # no versions, list or metadata
+    unsupported_hints: ClassVar[Mapping[str, str]] = dict.fromkeys(
+        ("tags", "expiry"), "a keyring item holds only its value"
+    )
     options = Options(
         Option("service", str, default="secretwire", nonempty=True,
                help="The keyring service of every item; a secret's name is its username."),
@@ -124,15 +127,9 @@ class KeyringProvider(SecretProvider):
             raise SecretNotFound(detail=f"no item in service {self._shown!r}", **fields)
         return Secret(name=name, value=value, provider=self.name)
 
-    def _set(
-        self,
-        name: str,
-        value: SecretValue,
-        metadata: dict[str, str],
-        tags: dict[str, str],
-        expires_at: datetime | None,
-    ) -> SecretVersion:
-        if metadata or tags or expires_at is not None:
+    def _set(self, write: Write) -> SecretVersion:
+        name, value = write.name, write.value
+        if write.metadata:
             why = "a keyring item holds only its value (no metadata, tags or expiry)"
             raise UnsupportedOperation(operation="set", name=name, provider=self.name, detail=why)
         self._run("set", name, lambda k: k.set_password(self._service, name, value.reveal()))

@@ -27,7 +27,6 @@ import os
 import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
-from datetime import datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -72,6 +71,7 @@ from .base import (
     Secret,
     SecretProvider,
     SecretVersion,
+    Write,
     call,
     os_reason,
     shown,
@@ -147,9 +147,7 @@ class LocalFileProvider(SecretProvider):
     """
 
     name = _PROVIDER
-    capabilities = Capabilities(
-        write=True, delete=True, list=True, versions=True, metadata=True, max_value_bytes=None
-    )
+    capabilities = Capabilities.full()
     name_policy = NamePolicy(max_length=512)
     options = Options(
         Option(
@@ -451,18 +449,8 @@ class LocalFileProvider(SecretProvider):
     def _versions(self, name: str) -> builtins.list[SecretVersion]:
         return self._document("versions", name).versions(name, provider=_PROVIDER)
 
-    def _set(
-        self,
-        name: str,
-        value: SecretValue,
-        metadata: dict[str, str],
-        tags: dict[str, str],
-        expires_at: datetime | None,
-    ) -> SecretVersion:
-        def change(document: VersionedDocument) -> SecretVersion:
-            return document.write(name, value, metadata=metadata, tags=tags, expires_at=expires_at)
-
-        return self._mutate(change, "set", name)
+    def _set(self, write: Write) -> SecretVersion:
+        return self._mutate(lambda document: document.write(write), "set", write.name)
 
     def _delete(self, name: str) -> None:
         # Fail fast, without creating a lock file for a missing store.

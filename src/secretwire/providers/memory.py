@@ -11,13 +11,12 @@ import builtins
 import threading
 from collections import Counter
 from collections.abc import Iterable, Mapping
-from datetime import datetime
 from typing import Any
 
 from ..errors import ConfigError
 from ..values import SecretValue
 from ._store import VersionedDocument
-from .base import Capabilities, Option, Options, Secret, SecretProvider, SecretVersion
+from .base import Capabilities, Option, Options, Secret, SecretProvider, SecretVersion, Write
 
 __all__ = ["MemoryProvider"]
 
@@ -27,7 +26,7 @@ class MemoryProvider(SecretProvider):
     ``initial`` seeds one version per name."""
 
     name = "memory"
-    capabilities = Capabilities(write=True, delete=True, list=True, versions=True, metadata=True)
+    capabilities = Capabilities.full()
     options = Options(
         Option(
             "secrets",
@@ -58,19 +57,10 @@ class MemoryProvider(SecretProvider):
             self.calls["get"] += 1
             return self._document.read(name, version, provider=self.name)
 
-    def _set(
-        self,
-        name: str,
-        value: SecretValue,
-        metadata: dict[str, str],
-        tags: dict[str, str],
-        expires_at: datetime | None,
-    ) -> SecretVersion:
+    def _set(self, write: Write) -> SecretVersion:
         with self._lock:
             self.calls["set"] += 1
-            return self._document.write(
-                name, value, metadata=metadata, tags=tags, expires_at=expires_at
-            )
+            return self._document.write(write)
 
     def _delete(self, name: str) -> None:
         with self._lock:

@@ -38,8 +38,7 @@ import os
 import re
 import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from datetime import datetime
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 from ...errors import (
     AccessDenied,
@@ -49,7 +48,6 @@ from ...errors import (
     ProviderError,
     SecretNotFound,
     Unauthenticated,
-    UnsupportedOperation,
 )
 from ...types import Key
 from ...values import SecretValue
@@ -61,6 +59,7 @@ from ..base import (
     Secret,
     SecretProvider,
     SecretVersion,
+    Write,
     option_text,
     require_extra,
     shown,
@@ -112,9 +111,10 @@ class AwsSecretsManagerProvider(SecretProvider):
 
     name = PROVIDER
     #: ``metadata`` is off: reads do not return what ``set`` stored as tags.
-    capabilities = Capabilities(
-        write=True, delete=True, list=True, versions=True, max_value_bytes=_MAX_VALUE_BYTES
-    )
+    capabilities = Capabilities.full(metadata=False, expiry=False, max_value_bytes=_MAX_VALUE_BYTES)
+    unsupported_hints: ClassVar[Mapping[str, str]] = {
+        "expiry": "AWS Secrets Manager keeps no expiry date: use rotation"
+    }
     name_policy = NamePolicy(
         alphabet=_NAME,
         describe="1-512 characters of A-Z a-z 0-9 / _ + = . @ -",
@@ -286,26 +286,16 @@ class AwsSecretsManagerProvider(SecretProvider):
         return versions_from(name, [entry for page in pages for entry in page.get("Versions", [])])
 
     # -- writes --------------------------------------------------------------------------
-    def _set(
-        self, name: str, value: SecretValue, metadata: Tags, tags: Tags, expires_at: datetime | None
-    ) -> SecretVersion:
+    def _set(self, write: Write) -> SecretVersion:
         """``PutSecretValue`` (a new ``AWSCURRENT`` version); ``CreateSecret`` (with
         ``kms_key_id``, tags and description) when the secret does not exist.
 
         On an existing secret, tags are added with ``TagResource`` and
         ``metadata["description"]`` is set with ``UpdateSecret``. Other metadata keys
         are stored as tags named ``secretwire:<key>``. AWS keeps no expiry:
-        ``expires_at`` raises :class:`UnsupportedOperation`.
+        ``expires_at`` raises :class:`UnsupportedOperation` (the kit's ``expiry`` gate).
         """
-        if expires_at is not None:
-            raise UnsupportedOperation(
-                operation="set",
-                name=name,
-                provider=PROVIDER,
-                detail="AWS Secrets Manager keeps no expiry date",
-                hint="use rotation instead",
-            )
-        return self._write(name, value, metadata, tags, binary=False)
+        return self._write(write, binary=False)
 
     def set_binary(
         self, name: str, data: bytes, *, metadata: Tags | None = None, tags: Tags | None = None
@@ -324,12 +314,16 @@ class AwsSecretsManagerProvider(SecretProvider):
                 detail=f"the value is too large: {size} bytes, the limit is {_MAX_VALUE_BYTES}",
                 **fields,
             )
-        new_metadata = string_map(metadata, "metadata", **fields)
-        return self._write(name, secret, new_metadata, string_map(tags, "tags", **fields), True)
+        write = Write(
+            name,
+            secret,
+            string_map(metadata, "metadata", **fields),
+            string_map(tags, "tags", **fields),
+        )
+        return self._write(write, binary=True)
 
-    def _write(
-        self, name: str, secret: SecretValue, metadata: Tags, tags: Tags, binary: bool
-    ) -> SecretVersion:
+    def _write(self, write: Write, *, binary: bool) -> SecretVersion:
+        name, secret, metadata, tags = write.name, write.value, write.metadata, write.tags
         tag_list = tags_for(name, tags, metadata)
         description = metadata.get("description")
         client = self.client

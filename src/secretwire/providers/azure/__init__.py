@@ -28,7 +28,6 @@ import logging
 import os
 import threading
 from collections.abc import Callable, Iterable, Iterator
-from datetime import datetime
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from ... import _time
@@ -50,6 +49,7 @@ from ..base import (
     Secret,
     SecretProvider,
     SecretVersion,
+    Write,
     call,
     option_text,
     plain_url,
@@ -119,14 +119,7 @@ class AzureKeyVaultProvider(SecretProvider):
     """
 
     name = "azure"
-    capabilities = Capabilities(
-        write=True,
-        delete=True,
-        list=True,
-        versions=True,
-        metadata=True,
-        max_value_bytes=MAX_VALUE_BYTES,
-    )
+    capabilities = Capabilities.full(max_value_bytes=MAX_VALUE_BYTES)
     name_policy = VERBATIM  # per instance: see name_encoding
     options = OPTIONS
 
@@ -325,14 +318,7 @@ class AzureKeyVaultProvider(SecretProvider):
         return [version_of(name, props, current=index == 0) for index, props in enumerate(ordered)]
 
     # -- writes -----------------------------------------------------------------------
-    def _set(
-        self,
-        name: str,
-        value: SecretValue,
-        metadata: dict[str, str],
-        tags: dict[str, str],
-        expires_at: datetime | None,
-    ) -> SecretVersion:
+    def _set(self, write: Write) -> SecretVersion:
         """``SecretClient.set_secret`` (``PUT /secrets/{name}``): a new version.
 
         ``metadata["content_type"]`` becomes the content type and
@@ -340,18 +326,19 @@ class AzureKeyVaultProvider(SecretProvider):
         stored as ``secretwire:<key>`` tags. A name that is soft-deleted raises
         :class:`~secretwire.errors.Conflict`: recover or purge it first.
         """
+        name = write.name
         kv_tags, content_type, not_before = kv_attributes(
-            metadata, tags, name=name, provider=self.name
+            write.metadata, write.tags, name=name, provider=self.name
         )
         vault_name = self._kv(name)
         bundle = self._call(
             lambda: self._client.set_secret(
                 vault_name,
-                value.reveal(),
+                write.value.reveal(),
                 tags=kv_tags,
                 content_type=content_type,
                 not_before=not_before,
-                expires_on=expires_at,
+                expires_on=write.expires_at,
             ),
             "set",
             name,

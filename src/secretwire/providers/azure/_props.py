@@ -9,7 +9,7 @@ more tag, to order versions written within Key Vault's one-second resolution.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING
 
@@ -106,7 +106,7 @@ def _not_before(text: str, fields: dict[str, str]) -> datetime | None:
 
 
 def kv_attributes(
-    metadata: dict[str, str], tags: dict[str, str], *, name: str, provider: str
+    metadata: Mapping[str, str], tags: Mapping[str, str], *, name: str, provider: str
 ) -> tuple[dict[str, str], str | None, datetime | None]:
     """Key Vault tags, content type and not-before for a write, checked against Key
     Vault's limits (:class:`InvalidSecret` before any call)."""

@@ -20,9 +20,9 @@ The package: this face (:class:`VaultProvider`: options, the kit's hooks, health
 from __future__ import annotations
 
 import builtins
+from collections.abc import Mapping
 from dataclasses import replace
-from datetime import datetime
-from typing import Any
+from typing import Any, ClassVar
 
 from ...errors import (
     AccessDenied,
@@ -42,6 +42,7 @@ from ..base import (
     Secret,
     SecretProvider,
     SecretVersion,
+    Write,
     plain_url,
     shown,
 )
@@ -64,10 +65,9 @@ __all__ = ["DEFAULT_MAX_REQUEST_BYTES", "VaultProvider"]
 
 #: KV v2 can do everything; KV v1 keeps no versions and no metadata. The value limit
 #: follows ``max_request_bytes`` per instance.
-KV2_CAPABILITIES = Capabilities(
-    write=True, delete=True, list=True, versions=True, metadata=True,
-    max_value_bytes=DEFAULT_MAX_REQUEST_BYTES - ENVELOPE_BYTES,
-)  # fmt: skip
+KV2_CAPABILITIES = Capabilities.full(
+    tags=False, expiry=False, max_value_bytes=DEFAULT_MAX_REQUEST_BYTES - ENVELOPE_BYTES
+)
 KV1_CAPABILITIES = replace(KV2_CAPABILITIES, versions=False, metadata=False)
 
 
@@ -85,6 +85,11 @@ class VaultProvider(SecretProvider):
     name = PROVIDER
     capabilities = KV2_CAPABILITIES
     name_policy = NamePolicy(path_segments=True, version=r"[1-9][0-9]*")
+    unsupported_hints: ClassVar[Mapping[str, str]] = {
+        "tags": "Vault has no tags: use metadata (KV v2 custom_metadata)",
+        "expiry": "Vault cannot expire one version: see delete_version_after in "
+        "docs/providers/vault.md",
+    }
     options = OPTIONS
 
     def __init__(
@@ -315,26 +320,14 @@ class VaultProvider(SecretProvider):
         return data if isinstance(data, dict) else None
 
     # -- writes ------------------------------------------------------------------------
-    def _set(
-        self, name: str, value: SecretValue, metadata: dict[str, str], tags: dict[str, str],
-        expires_at: datetime | None, cas: int | None = None,
-    ) -> SecretVersion:  # fmt: skip
+    def _set(self, write: Write, cas: int | None = None) -> SecretVersion:
         """Store ``{"value": value}``: KV v2 ``POST <mount>/data/<name>`` (with
         ``options.cas`` when check-and-set applies), then ``POST <mount>/metadata/<name>``
         with ``custom_metadata`` when ``metadata`` is given; KV v1 ``POST <mount>/<name>``.
         ``cas=N`` writes only if the current version is ``N`` (``0``: only if the
         secret does not exist); a lost race raises :class:`Conflict`."""
+        name, value, metadata = write.name, write.value, write.metadata
         fields = {"operation": "set", "name": name, "provider": PROVIDER}
-        if tags:
-            raise UnsupportedOperation(
-                detail="Vault has no tags", hint="use metadata (KV v2 custom_metadata)", **fields
-            )
-        if expires_at is not None:
-            raise UnsupportedOperation(
-                detail="Vault cannot expire one version",
-                hint="see delete_version_after in docs/providers/vault.md",
-                **fields,
-            )
         if cas is not None and (isinstance(cas, bool) or not isinstance(cas, int) or cas < 0):
             raise TypeError("cas must be a non-negative int")
         v2 = self.kv_version == 2

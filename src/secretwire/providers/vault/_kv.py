@@ -98,7 +98,7 @@ def gone(meta: Mapping[str, Any]) -> bool:
     return bool(state.get("destroyed")) or (deleted is not None and deleted <= _time.utcnow())
 
 
-def written(name: str, data: Mapping[str, Any], custom: dict[str, str]) -> SecretVersion:
+def written(name: str, data: Mapping[str, Any], custom: Mapping[str, str]) -> SecretVersion:
     """The version a KV v2 write answered (``data`` of ``POST <mount>/data/<name>``)."""
     return SecretVersion(
         name=name,
