@@ -26,7 +26,7 @@ from secretwire import (
 from secretwire.cli import main
 from secretwire.providers.localfile import LocalFileProvider
 from secretwire.settings import Settings, parse_settings
-from secretwire.testing import FakeClock
+from secretwire.testing import CANARY, FakeClock
 
 SETTINGS = """
 default_environment: prod
@@ -158,15 +158,19 @@ def test_an_open_circuit_goes_straight_to_the_fallback(tmp_path: Path) -> None:
     assert manager.metrics().backends[0].circuit.state == "closed"  # type: ignore[union-attr]
 
 
-def test_one_warning_per_outage(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
-    caplog.set_level(logging.WARNING, logger="secretwire")
+def test_one_warning_per_outage(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SWFB_DB_PASSWORD", CANARY)
+    caplog.set_level(logging.DEBUG, logger="secretwire")
     manager = SecretManager.from_settings(settings(tmp_path, breaker=False))
     for _ in range(3):
         manager.get("db/password")
     manager.get_many([("db/password", None), ("api/key", None)])
     store_up(tmp_path, **{"db/password": "x"})
     manager.get("db/password")
-    messages = [record.getMessage() for record in caplog.records]
+    assert CANARY not in caplog.text
+    messages = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
     assert len(messages) == 2
     assert messages[0].startswith("fallback: file (prod) unavailable")
     assert messages[0].endswith("asking env (from-env)")
