@@ -6,8 +6,10 @@ Requests flow down and results flow back up::
       └─ [authorize]        RBAC (a later layer; slot: ``before_cache``)
          └─ [audit]         audit log (a later layer; slot: ``before_cache``)
             └─ CacheLayer   TTL + size bound + invalidation + single-flight
-               └─ [fallback]  stale-on-error, secondary provider (slot: ``after_cache``)
+               └─ [failover]  fallback chain + circuit breakers (slot: ``after_cache``;
+                  │               ``secretwire.failover``, composed in ``_build``)
                   └─ ProviderStage  calls the provider, times it, types its errors
+                                    (one per provider of a chain: ``backends()``)
 
 Every layer implements :class:`Handler`; :class:`Layer` forwards everything to the
 next handler so a concrete layer overrides only what it cares about.
