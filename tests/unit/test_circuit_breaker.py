@@ -82,6 +82,7 @@ def test_bad_arguments_are_refused() -> None:
         CircuitBreaker(failures=0)
     with pytest.raises(ValueError, match="reset_after"):
         CircuitBreaker(reset_after=10, max_reset_after=5)
+    assert CircuitBreaker(reset_after=3600).max_reset_after == 3600
 
 
 # -- the layer, from settings, around a real unavailable store -------------------------

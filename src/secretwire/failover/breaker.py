@@ -42,9 +42,12 @@ class CircuitBreaker:
         *,
         failures: int = 5,
         reset_after: float = 30.0,
-        max_reset_after: float = 300.0,
+        max_reset_after: float | None = None,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
+        """``max_reset_after`` defaults to 300 seconds, or ``reset_after`` if longer."""
+        if max_reset_after is None:
+            max_reset_after = max(300.0, reset_after)
         if failures < 1:
             raise ValueError("failures must be at least 1")
         if not 0 < reset_after <= max_reset_after:
