@@ -17,10 +17,20 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any, TypeVar
 
+from ._build import manager_arguments
 from .cache import CacheStats, SecretCache
 from .errors import ProviderError, SecretwireError
 from .masking import Redactor, default_redactor
-from .pipeline import BackendStats, CacheLayer, Handler, Key, LayerFactory, ProviderStage
+from .pipeline import (
+    Backend,
+    BackendMetrics,
+    BackendStats,
+    CacheLayer,
+    Handler,
+    Key,
+    LayerFactory,
+    ProviderStage,
+)
 from .providers.base import SecretProvider, secret_value
 from .references import Reference, as_reference
 from .resolver import Resolution, ResolvedText, Resolver, reference_value
@@ -38,11 +48,13 @@ _K = TypeVar("_K", bound=Hashable)
 @dataclass(frozen=True, slots=True)
 class Metrics:
     """Counters behind :meth:`SecretManager.metrics`. ``cache`` is ``None`` when the
-    cache is disabled."""
+    cache is disabled. ``backend`` is the (first) provider's; ``backends`` has every
+    provider of a fallback chain, in order, with its circuit breaker's state."""
 
     provider: str
     cache: CacheStats | None
     backend: BackendStats
+    backends: tuple[BackendMetrics, ...] = ()
 
     @property
     def hit_ratio(self) -> float:
@@ -113,8 +125,9 @@ class SecretManager:
         ``pyproject.toml`` with ``[tool.secretwire]`` from the current directory
         upwards. The environment is ``environment``, else the variable the settings
         name (``SECRETWIRE_ENV`` by default), else the settings' ``default_environment``.
-        The cache settings come from the file; ``overrides`` go to the constructor
-        (``before_cache=[...]``, ``timer=...``, ``cache=False``...). Applications and
+        The cache, fallback and circuit breaker settings come from the file;
+        ``overrides`` go to the constructor (``before_cache=[...]``, ``timer=...``, which
+        also drives the circuit breakers, ``cache=False``...). Applications and
         adapters that want one manager per settings file and environment use
         :func:`secretwire.shared_manager`.
         """
@@ -122,16 +135,8 @@ class SecretManager:
             settings = path_or_settings
         else:
             settings = load_settings(path_or_settings)
-        name = settings.select(environment)
-        cache = settings.environments[name].cache
-        options: dict[str, Any] = {
-            "cache": cache.enabled,
-            "cache_ttl": cache.ttl,
-            "cache_maxsize": cache.maxsize,
-            "environment": name,
-        }
-        options.update(overrides)
-        return cls(settings.provider(name), **options)
+        provider, options = manager_arguments(settings, settings.select(environment), overrides)
+        return cls(provider, **options)
 
     # -- reads -----------------------------------------------------------------
     def get(self, name: str, *, version: str | None = None) -> Secret:
@@ -270,7 +275,22 @@ class SecretManager:
             provider=self.provider.name,
             cache=self._cache.stats() if self._cache is not None else None,
             backend=self._stage.stats(),
+            backends=tuple(backend.metrics() for backend in self.backends()),
         )
+
+    def backends(self) -> tuple[Backend, ...]:
+        """The provider stages (several in a fallback chain), each with its circuit
+        breaker: what the metrics exporters read (:mod:`secretwire.metrics`)."""
+        return self._pipeline.backends()
+
+    def warnings(self) -> builtins.list[str]:
+        """What to fix that does not stop it working, per provider (an endpoint that
+        ``insecure: true`` allowed): ``health`` and ``check`` print them."""
+        return [
+            f"{backend.stage.provider_name}: {warning}"
+            for backend in self.backends()
+            for warning in backend.stage.provider.warnings
+        ]
 
     # -- lifecycle -------------------------------------------------------------
     def close(self) -> None:

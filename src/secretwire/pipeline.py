@@ -6,8 +6,10 @@ Requests flow down and results flow back up::
       └─ [authorize]        RBAC (a later layer; slot: ``before_cache``)
          └─ [audit]         audit log (a later layer; slot: ``before_cache``)
             └─ CacheLayer   TTL + size bound + invalidation + single-flight
-               └─ [fallback]  stale-on-error, secondary provider (slot: ``after_cache``)
+               └─ [failover]  fallback chain + circuit breakers (slot: ``after_cache``;
+                  │               ``secretwire.failover``, composed in ``_build``)
                   └─ ProviderStage  calls the provider, times it, types its errors
+                                    (one per provider of a chain: ``backends()``)
 
 Every layer implements :class:`Handler`; :class:`Layer` forwards everything to the
 next handler so a concrete layer overrides only what it cares about.
@@ -19,13 +21,16 @@ when a write fails (error trackers record every frame's local variables).
 
 from __future__ import annotations
 
+import bisect
 import builtins
+import dataclasses
 import logging
 import threading
 import time
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
 from .cache import SecretCache
 from .errors import ProviderError, SecretwireError
@@ -33,8 +38,12 @@ from .providers.base import SecretProvider
 from .types import Health, HealthStatus, Key, Secret, SecretVersion, Write
 
 __all__ = [
+    "LATENCY_BUCKETS",
+    "Backend",
+    "BackendMetrics",
     "BackendStats",
     "CacheLayer",
+    "CircuitStats",
     "Handler",
     "Key",
     "Layer",
@@ -106,6 +115,11 @@ class Handler(ABC):
     def close(self) -> None:
         """See :class:`SecretProvider`."""
 
+    def backends(self) -> tuple[Backend, ...]:
+        """The provider stages below this handler, in order (several under a fallback
+        chain), each with its circuit breaker: what metrics and listeners reach."""
+        return ()
+
 
 class Layer(Handler):
     """A handler that forwards every operation to ``inner`` unless overridden.
@@ -146,24 +160,74 @@ class Layer(Handler):
     def close(self) -> None:
         self.inner.close()
 
+    def backends(self) -> tuple[Backend, ...]:
+        return self.inner.backends()
+
 
 #: Builds a layer around the handler below it.
 LayerFactory = Callable[[Handler], Handler]
 
 
+#: Upper bounds (seconds) of the backend latency histogram (Prometheus's default buckets).
+LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
+
+
 @dataclass(frozen=True, slots=True)
 class BackendStats:
-    """Calls that reached the provider, and how long they took."""
+    """Calls that reached the provider, and how long they took. ``buckets[i]`` counts
+    the calls that took more than ``LATENCY_BUCKETS[i - 1]`` and at most
+    ``LATENCY_BUCKETS[i]`` seconds; the last, longer than every bound."""
 
     calls: int
     errors: int
     seconds_total: float
     seconds_max: float
     by_operation: Mapping[str, int]
+    buckets: tuple[int, ...] = (0,) * (len(LATENCY_BUCKETS) + 1)
 
     @property
     def seconds_mean(self) -> float:
         return self.seconds_total / self.calls if self.calls else 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class CircuitStats:
+    """A circuit breaker's state (``closed``, ``open``, ``half-open``) and counters."""
+
+    state: str
+    #: consecutive failures counted now
+    failures: int
+    #: how often it opened
+    opened: int
+    #: calls failed fast (not sent to the backend) while open
+    rejected: int
+    #: seconds until the next probe is let through (0 unless open)
+    retry_in: float
+
+
+class CircuitReporter(Protocol):
+    def stats(self) -> CircuitStats: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Backend:
+    """One provider stage under a pipeline, with its circuit breaker (if any)."""
+
+    stage: ProviderStage
+    circuit: CircuitReporter | None = None
+
+    def metrics(self) -> BackendMetrics:
+        circuit = None if self.circuit is None else self.circuit.stats()
+        return BackendMetrics(self.stage.provider_name, self.stage.stats(), circuit)
+
+
+@dataclass(frozen=True, slots=True)
+class BackendMetrics:
+    """One backend's counters, for :meth:`SecretManager.metrics`."""
+
+    provider: str
+    stats: BackendStats
+    circuit: CircuitStats | None = None
 
 
 class ProviderStage(Handler):
@@ -190,6 +254,8 @@ class ProviderStage(Handler):
         self._errors = 0
         self._seconds_total = 0.0
         self._seconds_max = 0.0
+        self._buckets = [0] * (len(LATENCY_BUCKETS) + 1)
+        self._listeners: builtins.list[Callable[[str, float, bool], None]] = []
 
     def _call(self, operation: str, fn: Callable[[], object], subject: object = None) -> object:
         started = time.perf_counter()
@@ -230,6 +296,16 @@ class ProviderStage(Handler):
             self._errors += failed
             self._seconds_total += seconds
             self._seconds_max = max(self._seconds_max, seconds)
+            self._buckets[bisect.bisect_left(LATENCY_BUCKETS, seconds)] += 1
+            listeners = tuple(self._listeners)
+        for listener in listeners:
+            listener(operation, seconds, failed)
+
+    def listen(self, listener: Callable[[str, float, bool], None]) -> None:
+        """Call ``listener(operation, seconds, failed)`` after every backend call (an
+        OpenTelemetry histogram records it); names and times only, never a value."""
+        with self._lock:
+            self._listeners.append(listener)
 
     def stats(self) -> BackendStats:
         with self._lock:
@@ -239,7 +315,11 @@ class ProviderStage(Handler):
                 seconds_total=self._seconds_total,
                 seconds_max=self._seconds_max,
                 by_operation=dict(self._calls),
+                buckets=tuple(self._buckets),
             )
+
+    def backends(self) -> tuple[Backend, ...]:
+        return (Backend(self),)
 
     def get(self, name: str, *, version: str | None = None) -> Secret:
         result = self._call("get", lambda: self.provider.get(name, version=version), name)
@@ -294,11 +374,21 @@ class ProviderStage(Handler):
         try:
             health = self.provider.health()
         except SecretwireError as err:
-            health = Health(self.provider_name, HealthStatus.UNAVAILABLE, str(err))
+            health = self._unhealthy(str(err))
         except Exception as err:  # noqa: BLE001 - a health check reports, never raises
-            health = Health(self.provider_name, HealthStatus.UNAVAILABLE, type(err).__name__)
+            health = self._unhealthy(type(err).__name__)
         # Timed here, the one place: providers do not time themselves.
-        return Health(health.provider, health.status, health.detail, time.perf_counter() - started)
+        return dataclasses.replace(health, latency_seconds=time.perf_counter() - started)
+
+    def _unhealthy(self, detail: str) -> Health:
+        provider = self.provider
+        return Health(
+            self.provider_name,
+            HealthStatus.UNAVAILABLE,
+            detail,
+            warnings=provider.warnings,
+            notes=provider.notes,
+        )
 
     def close(self) -> None:
         self.provider.close()

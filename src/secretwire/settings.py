@@ -39,6 +39,8 @@ from typing import Any
 
 from .configfile import load_config, parse_toml
 from .errors import ConfigError, ProviderError, ResolutionError
+from .failover import config as failover
+from .failover.detect import AUTO, check_auto_options, detect
 from .paths import TreePath, format_location, replace_at, walk_strings
 from .pipeline import ProviderStage
 from .providers import get_provider_class, is_known_provider
@@ -64,7 +66,7 @@ DEFAULT_ENV_VAR = "SECRETWIRE_ENV"
 SETTINGS_FILENAMES = ("secretwire.yaml", "secretwire.yml")
 
 _TOP_KEYS = {"environment_variable", "default_environment", "cache", "environments"}
-_ENV_KEYS = {"provider", "options", "bootstrap", "cache"}
+_ENV_KEYS = {"provider", "options", "bootstrap", "cache"} | failover.KEYS
 _CACHE_KEYS = {"enabled", "ttl", "maxsize"}
 
 
@@ -82,6 +84,7 @@ class EnvironmentSettings:
     options: Mapping[str, Any] = field(default_factory=dict)
     bootstrap: str | None = None
     cache: CacheSettings = CacheSettings()
+    failover: failover.FailoverSettings = field(default_factory=failover.FailoverSettings)
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,12 +134,20 @@ class Settings:
             raise ConfigError(f"bootstrap cycle: {cycle}", source=self.source, key="environments")
         env = self.environments[name]
         options = self._options(env, (*chain, name))
-        cls = get_provider_class(env.provider)
+        kind, key = env.provider, f"environments.{name}.options"
+        notes: tuple[str, ...] = ()
+        if kind == AUTO:  # provider: auto (secretwire.failover.detect)
+            detected = detect(options, os.environ)
+            kind, options, notes = detected.provider, detected.options, (detected.note,)
+            key = f"{key}.{kind}"
+        cls = get_provider_class(kind)
         try:
-            return cls.from_options(options, base_dir=self.base_dir)
+            provider = cls.from_options(options, base_dir=self.base_dir)
         except ConfigError as err:
-            option_key = f"environments.{name}.options" + (f".{err.key}" if err.key else "")
+            option_key = key + (f".{err.key}" if err.key else "")
             raise ConfigError(err.reason, source=self.source, key=option_key) from None
+        provider.notes = (*provider.notes, *notes)
+        return provider
 
     def _options(self, env: EnvironmentSettings, chain: tuple[str, ...]) -> Mapping[str, Any]:
         """``env``'s options with ``${env:...}`` and, through its bootstrap environment's
@@ -254,7 +265,7 @@ def parse_settings(data: Any, *, source: str, base_dir: Path) -> Settings:
         provider = spec.get("provider")
         if not isinstance(provider, str) or not provider:
             raise ConfigError("provider name is required", source=source, key=f"{key}.provider")
-        if not is_known_provider(provider):
+        if provider != AUTO and not is_known_provider(provider):
             raise ConfigError(
                 f"unknown provider {provider!r}", source=source, key=f"{key}.provider"
             )
@@ -269,12 +280,17 @@ def parse_settings(data: Any, *, source: str, base_dir: Path) -> Settings:
             )
         options = spec.get("options") or {}
         _mapping(options, source, f"{key}.options")
+        if provider == AUTO:
+            check_auto_options(options, source=source, key=f"{key}.options")
         environments[str(name)] = EnvironmentSettings(
             name=str(name),
             provider=provider,
             options=dict(options),
             bootstrap=bootstrap,
             cache=_cache(spec.get("cache"), cache, source, f"{key}.cache"),
+            failover=failover.parse_failover(
+                spec, name=str(name), environments=raw_envs, source=source
+            ),
         )
     variable = top.get("environment_variable", DEFAULT_ENV_VAR)
     if not isinstance(variable, str) or not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", variable):

@@ -163,12 +163,22 @@ class HealthStatus(enum.Enum):
 
 @dataclass(frozen=True, slots=True)
 class Health:
-    """Result of a health check. ``detail`` never includes a value or a credential."""
+    """Result of a health check. ``detail`` never includes a value or a credential.
+
+    ``warnings`` are things to fix that do not stop it working (an endpoint allowed
+    by ``insecure: true``); ``notes`` say how the provider came to be (``provider:
+    auto``); ``circuit`` is its circuit breaker's state (``closed``, ``open``,
+    ``half-open``), ``None`` without one; ``links`` is each provider of a fallback
+    chain, in order (empty for a single provider)."""
 
     provider: str
     status: HealthStatus
     detail: str = ""
     latency_seconds: float | None = None
+    warnings: tuple[str, ...] = ()
+    notes: tuple[str, ...] = ()
+    circuit: str | None = None
+    links: tuple[Health, ...] = ()
 
     @property
     def ok(self) -> bool:

@@ -1074,26 +1074,26 @@ def test_manager_from_settings_file(
 
 def test_from_options_checks_options(tmp_path: Path) -> None:
     with pytest.raises(ConfigError) as info:
-        VaultProvider.from_options({"url": "http://x:1", "tokn": "t"}, base_dir=tmp_path)
+        VaultProvider.from_options({"url": "https://x:1", "tokn": "t"}, base_dir=tmp_path)
     assert info.value.key == "tokn"
     with pytest.raises(ConfigError) as info:
         VaultProvider.from_options({}, base_dir=tmp_path)
     assert info.value.key == "url"
     with pytest.raises(ConfigError) as info:
-        VaultProvider.from_options({"url": "http://x:1", "kv_version": 3}, base_dir=tmp_path)
+        VaultProvider.from_options({"url": "https://x:1", "kv_version": 3}, base_dir=tmp_path)
     assert info.value.key == "kv_version"
     with pytest.raises(ConfigError) as info:
-        VaultProvider.from_options({"url": "http://x:1", "timeout": "5"}, base_dir=tmp_path)
+        VaultProvider.from_options({"url": "https://x:1", "timeout": "5"}, base_dir=tmp_path)
     assert info.value.key == "timeout"
     with pytest.raises(ConfigError) as info:
         VaultProvider.from_options(
-            {"url": "http://x:1", "auth": "approle", "token_env": "T", "role_id": "r"},
+            {"url": "https://x:1", "auth": "approle", "token_env": "T", "role_id": "r"},
             base_dir=tmp_path,
         )
     assert info.value.key == "token"
     with pytest.raises(ConfigError) as info:
         VaultProvider.from_options(
-            {"url": "http://x:1", "token": "a", "token_env": "B"}, base_dir=tmp_path
+            {"url": "https://x:1", "token": "a", "token_env": "B"}, base_dir=tmp_path
         )
     assert info.value.key == "token_env"
     provider = VaultProvider.from_options(

@@ -15,7 +15,8 @@
 ``openbao_tls_server`` (session): ``-dev-tls`` (a generated CA in a temp folder)
 with cert auth at ``cert/`` trusting a locally generated client CA (role ``app``).
 
-``openbao(...)`` starts a dedicated server (for tests that seal it).
+``openbao(...)`` starts a dedicated server (for tests that seal, stop, hang or
+restart it: :meth:`OpenBao.restart`).
 """
 
 from __future__ import annotations
@@ -159,6 +160,21 @@ class OpenBao:
     def seal(self) -> None:
         self.bao("operator", "seal")
 
+    def restart(self) -> None:
+        """Stop the server and start it again on the same port with the same root token,
+        inside the same :class:`ServerProcess` (the fixture still stops it). A dev
+        server keeps nothing in between: write again what the test needs."""
+        assert self.ca_cert is None, "restart: plain HTTP dev servers only"
+        self.process.stop()
+        again, _, _ = _start(
+            self.process.name,
+            tls=False,
+            workdir=self.workdir,
+            port=self.process.port,
+            root_token=self.root_token,
+        )
+        self.process.process = again.process
+
 
 def _ready(url: str, ca_file: Path | None) -> bool:
     context = None
@@ -170,9 +186,16 @@ def _ready(url: str, ca_file: Path | None) -> bool:
         return bool(reply.status == 200)
 
 
-def _start(name: str, *, tls: bool, workdir: Path) -> tuple[ServerProcess, str, Path | None]:
-    port = free_port()
-    root_token = f"root-{secrets.token_hex(12)}"
+def _start(
+    name: str,
+    *,
+    tls: bool,
+    workdir: Path,
+    port: int | None = None,
+    root_token: str | None = None,
+) -> tuple[ServerProcess, str, Path | None]:
+    port = port or free_port()
+    root_token = root_token or f"root-{secrets.token_hex(12)}"
     command = [
         executable("bao"),
         "server",

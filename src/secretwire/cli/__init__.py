@@ -4,8 +4,8 @@ Errors are one line on stderr and a non-zero exit code; never a traceback unless
 ``--debug``, never a value. Only ``get`` and ``render --reveal`` print values.
 
 The parser is in ``_parser``, the commands in ``_commands_secrets`` (set, get, list,
-versions, delete) and ``_commands_config`` (init, render, check, health), reading
-and printing values in ``_io``.
+versions, delete), ``_commands_config`` (init, render, check) and ``health``, reading
+and printing values in ``_io``, JSON in ``_output``.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The commands about a project and its files: init, render, check, health."""
+"""The commands about a project and its files: init, render, check (health: ``health.py``)."""
 
 from __future__ import annotations
 
@@ -45,11 +45,13 @@ def cmd_check(args: argparse.Namespace) -> int:
                 config.data, source=config.path, lines=config.lines, reveal=False
             )
         except ResolutionError as err:
+            _warn(manager.warnings())
             for failure in err.failures:
                 print(_printable(f"{config.path}: {failure}"))
             print(f"{len(err.failures)} reference(s) failed", file=sys.stderr)
             _omegaconf_hint(args.file)
             return EXIT_ERROR
+    _warn(manager.warnings())
     total = len(resolution.provenance)
     defaulted = sum(item.defaulted for item in resolution.provenance)
     note = f" ({defaulted} by their default: the secret does not exist)" if defaulted else ""
@@ -66,11 +68,7 @@ def _omegaconf_hint(path: str) -> None:
         print(text, file=sys.stderr)
 
 
-def cmd_health(args: argparse.Namespace) -> int:
-    with _manager(args) as manager:
-        health = manager.health()
-    latency = f" in {health.latency_seconds * 1000:.1f} ms" if health.latency_seconds else ""
-    detail = f": {health.detail}" if health.detail else ""
-    env = f" ({manager.environment})" if manager.environment else ""
-    print(f"{health.provider}{env}: {health.status.value}{latency}{detail}")
-    return EXIT_OK if health.ok else EXIT_ERROR
+def _warn(warnings: list[str]) -> None:
+    """The providers' warnings (an endpoint allowed by ``insecure: true``), on stderr."""
+    for warning in warnings:
+        print(f"warning: {warning}", file=sys.stderr)

@@ -10,9 +10,10 @@ from collections.abc import Sequence
 from typing import Any, NoReturn
 
 from .._version import __version__
-from ._commands_config import cmd_check, cmd_health, cmd_init, cmd_render
+from ._commands_config import cmd_check, cmd_init, cmd_render
 from ._commands_secrets import cmd_delete, cmd_get, cmd_list, cmd_set, cmd_versions
 from ._common import EXIT_USAGE
+from .health import cmd_health
 
 __all__ = ["build_parser", "command_line", "parse"]
 
@@ -113,7 +114,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--omegaconf", action="store_true", help=_OMEGACONF_HELP)
     p.set_defaults(func=cmd_check)
 
-    p = sub.add_parser("health", help="check the provider of the current environment")
+    p = sub.add_parser("health", help="check the provider(s) of the current environment")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
     p.set_defaults(func=cmd_health)
     for subparser in sub.choices.values():
         subparser.set_defaults(_parser=subparser)

@@ -19,7 +19,9 @@ The kit's parts, all importable from this module:
 * :func:`quiet_loggers` -- an SDK log guard; :func:`require_extra` -- SDK imports;
 * :func:`check_value`, :func:`check_size`, :func:`string_map`, :func:`secret_value`,
   :func:`option_text`, :func:`shown`, :func:`env_variable`, :func:`plain_url`,
-  :func:`read_secret_file`, :func:`display_url` -- the checks and helpers behind them.
+  :func:`read_secret_file`, :func:`display_url` -- the checks and helpers behind them;
+* :data:`INSECURE`, :func:`insecure_warnings` -- TLS enforcement: ``plain_url`` refuses
+  ``http://`` to another host unless the provider's ``insecure`` option allows it.
 
 ``docs/writing-a-provider.md`` walks through a provider built on it.
 """
@@ -27,6 +29,7 @@ The kit's parts, all importable from this module:
 from __future__ import annotations
 
 import builtins
+import dataclasses
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import datetime
@@ -64,7 +67,8 @@ from ._kit.credentials import (
 )
 from ._kit.logs import quiet_loggers
 from ._kit.names import NamePolicy
-from ._kit.options import REQUIRED, Credential, Option, Options
+from ._kit.options import INSECURE, REQUIRED, Credential, Option, Options
+from ._kit.tls import insecure_warnings
 from ._kit.translate import (
     Translator,
     call,
@@ -77,6 +81,7 @@ from ._kit.translate import (
 
 __all__ = [
     "HIDDEN",
+    "INSECURE",
     "REQUIRED",
     "Capabilities",
     "Credential",
@@ -100,6 +105,7 @@ __all__ = [
     "env_variable",
     "exception_chain",
     "from_table",
+    "insecure_warnings",
     "option_text",
     "os_reason",
     "plain_url",
@@ -179,6 +185,11 @@ class SecretProvider(ABC):
     enforce_validity: bool = True
     #: Whether the provider reads batches itself (computed: ``_get_many`` is overridden).
     batch_reads: ClassVar[bool] = False
+    #: What ``health()`` reports besides the status, set per instance: ``warnings``
+    #: are things to fix that do not stop it working (an ``insecure`` endpoint,
+    #: :func:`insecure_warnings`), ``notes`` how it came to be (``provider: auto``).
+    warnings: tuple[str, ...] = ()
+    notes: tuple[str, ...] = ()
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -357,8 +368,16 @@ class SecretProvider(ABC):
     # -- lifecycle -------------------------------------------------------------
     @final
     def health(self) -> Health:
-        """Check the backend; the manager's pipeline times the call."""
-        return self._health()
+        """Check the backend, with the provider's ``warnings`` and ``notes``; the
+        manager's pipeline times the call."""
+        health = self._health()
+        if not (self.warnings or self.notes):
+            return health
+        return dataclasses.replace(
+            health,
+            warnings=(*health.warnings, *self.warnings),
+            notes=(*health.notes, *self.notes),
+        )
 
     @final
     def close(self) -> None:

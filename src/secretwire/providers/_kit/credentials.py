@@ -16,6 +16,7 @@ from pathlib import Path
 
 from ...errors import ConfigError
 from ...values import SecretValue
+from .tls import cleartext
 
 __all__ = [
     "HIDDEN",
@@ -64,10 +65,16 @@ def env_variable(value: object, option: str) -> str:
 
 
 def plain_url(
-    url: str | SecretValue | None, option: str, *, schemes: tuple[str, ...] = ("http", "https")
+    url: str | SecretValue | None,
+    option: str,
+    *,
+    schemes: tuple[str, ...] = ("http", "https"),
+    insecure: bool = False,
 ) -> str | None:
     """The text of ``url``, checked to be an absolute URL with one of ``schemes`` that
-    carries no credentials: no ``user:password@``, no query and no fragment.
+    carries no credentials: no ``user:password@``, no query and no fragment; and,
+    unless ``insecure``, not ``http://`` to another host than this machine (TLS is
+    enforced: see :mod:`.tls`).
 
     Providers show their endpoint in reprs, errors and health details, so a URL
     that could hold a credential (``https://host/?token=...``) is refused
@@ -97,6 +104,12 @@ def plain_url(
         raise ConfigError(
             "must not contain a query or a fragment (use the provider's auth options for "
             "credentials)",
+            key=option,
+        )
+    if not insecure and cleartext(text):
+        raise ConfigError(
+            "must be https:// (plain http:// is accepted only for localhost, 127.0.0.1 or "
+            "::1; set insecure: true to allow it, with a warning in health and check)",
             key=option,
         )
     return text

@@ -33,7 +33,7 @@ from ...errors import ConfigError
 from ...values import SecretValue
 from .credentials import CredentialSource
 
-__all__ = ["REQUIRED", "Credential", "Option", "Options"]
+__all__ = ["INSECURE", "REQUIRED", "Credential", "Option", "Options"]
 
 
 class Credential:
@@ -273,3 +273,15 @@ class Options:
         """The Markdown option table for the provider's docs page."""
         lines = ["| Option | Type | Default | Meaning |", "|---|---|---|---|"]
         return "\n".join(lines + [option.row() for option in self])
+
+
+#: The option a provider with endpoint URLs declares to allow ``http://`` to another host.
+INSECURE = Option(
+    "insecure",
+    bool,
+    default=False,
+    help="Allow an `http://` endpoint on another host than this one (tokens and values "
+    "then cross the network unencrypted); `health` and `check` warn about it. Without it "
+    "only `https://`, or `http://` to `localhost` / `127.0.0.1` / `::1`, is accepted. It "
+    "does not turn off certificate checks.",
+)

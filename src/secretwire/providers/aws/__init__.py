@@ -60,6 +60,7 @@ from ..base import (
     SecretProvider,
     SecretVersion,
     Write,
+    insecure_warnings,
     option_text,
     require_extra,
     shown,
@@ -148,6 +149,7 @@ class AwsSecretsManagerProvider(SecretProvider):
         binary: BinaryMode = "auto",
         batch: bool = True,
         session: boto3.Session | None = None,
+        insecure: bool = False,
     ) -> None:
         require_extra("boto3", "aws")
         check_range("recovery_window_days", recovery_window_days, 7, 30, "from 7 to 30 days")
@@ -164,6 +166,11 @@ class AwsSecretsManagerProvider(SecretProvider):
             keys=(access_key_id_env, secret_access_key_env, session_token_env),
             role=(role_arn, role_session_name, external_id, role_duration_seconds),
             client=(max_attempts, retry_mode, connect_timeout, read_timeout),
+            insecure=insecure,
+        )
+        self.warnings = insecure_warnings(
+            endpoint_url=self.connection.endpoint_url,
+            sts_endpoint_url=self.connection.sts_endpoint_url,
         )
         #: where errors say AWS could not be reached (not when the URL came from a secret)
         self._endpoint = None if isinstance(endpoint_url, SecretValue) else endpoint_url

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 from ...errors import ConfigError
 from ...values import SecretValue
-from ..base import CredentialSource, Option, Options, option_text, plain_url
+from ..base import INSECURE, CredentialSource, Option, Options, option_text, plain_url
 from ._session import Connection, RetryMode, Role
 
 if TYPE_CHECKING:
@@ -36,8 +36,10 @@ OPTIONS = Options(
         str,
         help="Another endpoint: a VPC interface endpoint, or an emulator such as moto or "
         "LocalStack. An `http://` or `https://` URL without a user, password, query or "
-        "fragment (refused without being echoed).",
+        "fragment (refused without being echoed); `http://` only to this machine, unless "
+        "`insecure`.",
     ),
+    INSECURE,
     Option("profile", str, help="A named profile from the AWS config and credentials files."),
     Option(
         "config_file",
@@ -158,6 +160,7 @@ def connection(
     keys: tuple[Text | None, Text | None, Text | None],
     role: tuple[Text | None, Text, Text | None, int],
     client: tuple[int, RetryMode, float, float],
+    insecure: bool = False,
 ) -> Connection:
     """The client settings from the constructor's options, checked: ``endpoints``
     (region, endpoint_url, sts_endpoint_url); ``sources`` of credentials (profile,
@@ -165,7 +168,8 @@ def connection(
     variable names (checked for shape now, never echoed: given a key instead of a
     name, the error must not show it; read when the client is made); ``role``
     (role_arn, role_session_name, external_id, role_duration_seconds); ``client``
-    (max_attempts, retry_mode, connect_timeout, read_timeout)."""
+    (max_attempts, retry_mode, connect_timeout, read_timeout); ``insecure`` allows
+    ``http://`` endpoints on another host."""
     region, endpoint_url, sts_endpoint_url = endpoints
     profile, config_file, shared_credentials_file, session = sources
     role_arn, role_session_name, external_id, role_duration_seconds = role
@@ -203,8 +207,8 @@ def connection(
         )
     return Connection(
         region=_text(region),
-        endpoint_url=plain_url(endpoint_url, "endpoint_url"),
-        sts_endpoint_url=plain_url(sts_endpoint_url, "sts_endpoint_url"),
+        endpoint_url=plain_url(endpoint_url, "endpoint_url", insecure=insecure),
+        sts_endpoint_url=plain_url(sts_endpoint_url, "sts_endpoint_url", insecure=insecure),
         profile=_text(profile),
         credentials_file=_path(shared_credentials_file),
         config_file=_path(config_file),

@@ -43,6 +43,7 @@ from ..base import (
     SecretProvider,
     SecretVersion,
     Write,
+    insecure_warnings,
     plain_url,
     shown,
 )
@@ -122,6 +123,7 @@ class VaultProvider(SecretProvider):
         cas: bool = False,
         destroy: bool = False,
         max_request_bytes: int = DEFAULT_MAX_REQUEST_BYTES,
+        insecure: bool = False,
     ) -> None:
         # Option values given as SecretValue (from a bootstrap secret) are used, never
         # shown: messages, the repr and health details use the *_shown forms, and
@@ -133,9 +135,10 @@ class VaultProvider(SecretProvider):
         )
         given = check_arguments(
             kv_version=kv_version, auth=auth, timeout=timeout, read_retries=read_retries,
-            cas=cas, destroy=destroy, max_request_bytes=max_request_bytes,
+            cas=cas, destroy=destroy, max_request_bytes=max_request_bytes, insecure=insecure,
         )  # fmt: skip
-        url_text = str(plain_url(url, "url")).rstrip("/")
+        url_text = str(plain_url(url, "url", insecure=given["insecure"])).rstrip("/")
+        self.warnings = insecure_warnings(url=url_text)
         self._url_shown = shown(url, url_text)
         self._mount, self._mount_shown = mount_path(mount, "mount")
         self._namespace: str | None = None

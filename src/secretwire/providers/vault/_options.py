@@ -10,7 +10,16 @@ from typing import Any
 
 from ...errors import ConfigError
 from ...values import SecretValue
-from ..base import REQUIRED, Credential, CredentialSource, Option, Options, option_text, shown
+from ..base import (
+    INSECURE,
+    REQUIRED,
+    Credential,
+    CredentialSource,
+    Option,
+    Options,
+    option_text,
+    shown,
+)
 from ._auth import KUBERNETES_JWT, METHODS, Login
 
 __all__ = [
@@ -60,7 +69,9 @@ OPTIONS = Options(
            missing="the Vault address is required (e.g. url: ${env:VAULT_ADDR})",
            help="The Vault address, `http://` or `https://` (`${env:VAULT_ADDR}`), without "
            "a user, password, query or fragment (it appears in errors and health details, "
-           "so one that could carry a credential is refused, without being echoed)."),
+           "so one that could carry a credential is refused, without being echoed). "
+           "`http://` only to this machine, unless `insecure`."),
+    INSECURE,
     Option("mount", str, default="secret", nonempty=True, help="The KV mount path."),
     Option("kv_version", int, choices=(1, 2), help="The mount's KV version. Omitted: read "
            "from `sys/internal/ui/mounts/<mount>` on first use."),
