@@ -17,6 +17,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any, TypeVar
 
+from ._build import settings_layers
 from .cache import CacheStats, SecretCache
 from .errors import ProviderError, SecretwireError
 from .masking import Redactor, default_redactor
@@ -103,6 +104,7 @@ class SecretManager:
         path_or_settings: str | Path | Settings | None = None,
         *,
         environment: str | None = None,
+        principal: str | None = None,
         **overrides: Any,
     ) -> SecretManager:
         """The manager for an environment of a settings file: the one way to build a
@@ -114,8 +116,11 @@ class SecretManager:
         upwards. The environment is ``environment``, else the variable the settings
         name (``SECRETWIRE_ENV`` by default), else the settings' ``default_environment``.
         The cache settings come from the file; ``overrides`` go to the constructor
-        (``before_cache=[...]``, ``timer=...``, ``cache=False``...). Applications and
-        adapters that want one manager per settings file and environment use
+        (``before_cache=[...]``, ``timer=...``, ``cache=False``...); layers the
+        settings ask for (``policy:``, ``audit:``) come first, above the cache.
+        ``principal`` says who is asking when the settings have a policy or an audit
+        trail (see ``docs/rbac.md#principal``). Applications and adapters that want
+        one manager per settings file and environment use
         :func:`secretwire.shared_manager`.
         """
         if isinstance(path_or_settings, Settings):
@@ -131,6 +136,9 @@ class SecretManager:
             "environment": name,
         }
         options.update(overrides)
+        before, after = settings_layers(settings, name, principal=principal)
+        options["before_cache"] = [*before, *options.get("before_cache", ())]
+        options["after_cache"] = [*after, *options.get("after_cache", ())]
         return cls(settings.provider(name), **options)
 
     # -- reads -----------------------------------------------------------------
@@ -197,6 +205,16 @@ class SecretManager:
         """Delete ``name`` with all its versions; cached copies are invalidated."""
         self._check_open()
         self._pipeline.delete(name)
+
+    # -- authorization ---------------------------------------------------------
+    def authorize(self, operation: str, name: str, *, principal: str | None = None) -> None:
+        """Raise :class:`AccessDenied` if the settings' policy refuses ``operation``
+        (``rotate``, ``rollback``, ``run``, ``export``... see
+        :data:`secretwire.governance.OPERATIONS`) on ``name``; audited. For code that
+        performs an operation the pipeline does not; reads and writes are checked
+        by the pipeline itself. Without a policy, everything is allowed."""
+        self._check_open()
+        self._pipeline.authorize(operation, name, principal=principal)
 
     # -- resolution ------------------------------------------------------------
     def resolve(
