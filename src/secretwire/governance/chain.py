@@ -27,7 +27,7 @@ from typing import Any, BinaryIO, NoReturn, final
 
 from ..errors import ConfigError
 from ..security.files import loose_mode
-from .errors import AuditTrailInvalid
+from .errors import AuditError, AuditTrailInvalid
 
 __all__ = ["GENESIS", "AuditKey", "Head", "TrailReport", "chain_lines", "head_of", "verify_trail"]
 
@@ -182,7 +182,7 @@ def verify_trail(path: str | Path, key: AuditKey, *, allow_open: bool = False) -
         with open(path, "rb") as handle:
             return _verify(handle, source, key, allow_open)
     except OSError as err:
-        raise AuditTrailInvalid(source, 0, f"cannot read ({err.strerror or err})") from None
+        raise AuditError(f"{source}: cannot read ({err.strerror or err})") from None
 
 
 def _verify(handle: BinaryIO, source: str, key: AuditKey, allow_open: bool) -> TrailReport:

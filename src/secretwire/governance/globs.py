@@ -61,8 +61,24 @@ class NameGlob:
         joint = "/" if self.segments else ""
         return {head + joint + self.tail + rest for head in heads for rest in ("", *fillers)}
 
+    def contains(self, other: NameGlob) -> bool:
+        """Whether every name ``other`` matches, this glob matches too."""
+        mine, theirs = self.segments, other.segments
+        if len(theirs) < len(mine) or not all(map(_covers, mine, theirs)):
+            return False
+        if self.tail is None:
+            return other.tail is None and len(theirs) == len(mine)
+        if len(theirs) > len(mine):  # the rest starts with one of other's segments
+            first = theirs[len(mine)]
+            return self.tail == "" or (first != "+" and first.startswith(self.tail))
+        return other.tail is not None and other.tail.startswith(self.tail)
+
     def __str__(self) -> str:
         return self.text
+
+
+def _covers(mine: str, theirs: str) -> bool:
+    return mine in ("+", theirs)
 
 
 def parse_glob(text: object) -> NameGlob:
