@@ -138,14 +138,31 @@ class Policy:
         roles = ", ".join(self.bindings[principal])
         return decision(False, None, f"no rule of role(s) {roles} allows it (deny by default)")
 
-    def may_ever(self, principal: str, operation: str, environment: str | None = None) -> bool:
-        """Whether any rule could allow ``operation`` to ``principal`` at all."""
-        return any(
-            rule.effect == "allow"
-            and operation in rule.operations
-            and (rule.environments is None or environment in rule.environments)
+    def may_ever(
+        self, principal: str, operation: str, prefix: str = "", environment: str | None = None
+    ) -> bool:
+        """Whether ``operation`` could be allowed to ``principal`` on some name starting
+        with ``prefix``: some allow rule names it, and no deny rule covers them all."""
+        rules = [
+            rule
             for rule in self.rules_of(principal)
-        )
+            if operation in rule.operations
+            and (rule.environments is None or environment in rule.environments)
+        ]
+        under = _under(prefix)
+        if under is not None and any(
+            rule.effect == "deny" and any(glob.contains(under) for glob in rule.names)
+            for rule in rules
+        ):
+            return False
+        return any(rule.effect == "allow" for rule in rules)
+
+
+def _under(prefix: str) -> NameGlob | None:
+    try:
+        return parse_glob(prefix + "*")
+    except GlobError:
+        return None  # a prefix with glob characters: no rule covers it whole
 
 
 def resolve_principal(

@@ -88,14 +88,20 @@ class Authorizer:
 
     def refuse(self, decision: Decision, provider: str | None) -> AccessDenied:
         """Record the refusal in the trail, then return the error to raise."""
-        if self.trail is not None:
-            rule = decision.rule.where if decision.rule else None
-            entry = make_entry(
-                self.trail, decision.principal, self.environment, decision.operation,
-                decision.name, "denied", rule=rule,
-            )  # fmt: skip
-            self.trail.record([entry])
+        rule = decision.rule.where if decision.rule else None
+        self.record_denial(decision.operation, decision.name, decision.principal, rule)
         return refusal(decision, provider)
+
+    def record_denial(
+        self, operation: str, name: str, principal: str | None = None, rule: str | None = None
+    ) -> None:
+        """A ``denied`` record in the trail (when there is one)."""
+        if self.trail is not None:
+            who = principal or self.principal
+            entry = make_entry(
+                self.trail, who, self.environment, operation, name, "denied", rule=rule
+            )
+            self.trail.record([entry])
 
     def check(self, operation: str, name: str, provider: str | None = None) -> None:
         decision = self.decide(operation, name)
@@ -140,12 +146,18 @@ class AuthorizeLayer(Layer):
         return self.inner.versions(name)
 
     def list(self, prefix: str = "") -> builtins.list[str]:
-        """Only the names the principal may ``list``; refused outright when no rule
-        allows it to list anything."""
+        """Only the names the principal may ``list``: refused outright when no rule
+        allows it to list anything, or a deny covers every name under ``prefix``;
+        names withheld make one ``denied`` record (for the prefix), not one each."""
         authorizer = self.authorizer
-        if not authorizer.policy.may_ever(authorizer.principal, "list", authorizer.environment):
+        who, env = authorizer.principal, authorizer.environment
+        if not authorizer.policy.may_ever(who, "list", prefix, env):
             raise authorizer.refuse(authorizer.decide("list", prefix), self.provider_name)
-        return [name for name in self.inner.list(prefix) if authorizer.decide("list", name).allowed]
+        names = self.inner.list(prefix)
+        shown = [name for name in names if authorizer.decide("list", name).allowed]
+        if len(shown) < len(names):
+            authorizer.record_denial("list", prefix)
+        return shown
 
     def authorize(self, operation: str, name: str, *, principal: str | None = None) -> None:
         decision = self.authorizer.decide(operation, name, principal)
