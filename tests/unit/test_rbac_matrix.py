@@ -158,4 +158,4 @@ def test_list_shows_only_names_the_principal_may_list(trail_path: Path) -> None:
         assert m.list() == ["app/a", "app/b"]
         assert m.list("app/") == ["app/a", "app/b"]
     lists = [(r["name"], r["outcome"]) for r in records(trail_path) if r.get("op") == "list"]
-    assert lists == [("", "denied"), ("", "ok"), ("app/", "ok")]  # ops/c withheld: one record
+    assert lists == [("", "ok"), ("", "denied"), ("app/", "ok")]  # ops/c withheld: one record
