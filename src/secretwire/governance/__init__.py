@@ -13,7 +13,7 @@ Code that performs an operation the pipeline does not (``rotate``, ``rollback``,
 from __future__ import annotations
 
 from .audit import AuditLayer, AuditTrail
-from .chain import AuditKey, Head, TrailReport, load_key, verify_trail
+from .chain import AuditKey, Head, TrailReport, load_key, verify_stream, verify_trail
 from .config import AuditSettings, Governance, governance_layers, parse_governance
 from .errors import AuditError, AuditTrailInvalid, AuditUnavailable
 from .globs import NameGlob, parse_glob
@@ -60,5 +60,6 @@ __all__ = [
     "parse_governance",
     "parse_policy",
     "resolve_principal",
+    "verify_stream",
     "verify_trail",
 ]

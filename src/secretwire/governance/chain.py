@@ -29,7 +29,17 @@ from ..errors import ConfigError
 from ..security.files import loose_mode
 from .errors import AuditError, AuditTrailInvalid
 
-__all__ = ["GENESIS", "AuditKey", "Head", "TrailReport", "chain_lines", "head_of", "verify_trail"]
+__all__ = [
+    "GENESIS",
+    "AuditKey",
+    "Head",
+    "TrailReport",
+    "chain_lines",
+    "head_of",
+    "load_key",
+    "verify_stream",
+    "verify_trail",
+]
 
 #: ``prev`` of the first record of a trail.
 GENESIS = "0" * 64
@@ -180,12 +190,16 @@ def verify_trail(path: str | Path, key: AuditKey, *, allow_open: bool = False) -
     source = str(path)
     try:
         with open(path, "rb") as handle:
-            return _verify(handle, source, key, allow_open)
+            return verify_stream(handle, key, source=source, allow_open=allow_open)
     except OSError as err:
         raise AuditError(f"{source}: cannot read ({err.strerror or err})") from None
 
 
-def _verify(handle: BinaryIO, source: str, key: AuditKey, allow_open: bool) -> TrailReport:
+def verify_stream(
+    handle: BinaryIO, key: AuditKey, *, source: str = "<stream>", allow_open: bool = False
+) -> TrailReport:
+    """:func:`verify_trail` for an open binary stream (a trail captured from stdout,
+    syslog...); ``source`` names it in errors."""
     head, number, checkpoints, sealed = Head(), 0, 0, False
     while raw := handle.readline(MAX_LINE + 1):
         number += 1
