@@ -58,7 +58,9 @@ class AuditKey:
     def __init__(self, material: bytes) -> None:
         if len(material) != KEY_BYTES:
             raise ValueError(f"an audit key is {KEY_BYTES} bytes")
-        self._mac = hmac.digest(material, b"secretwire audit: record mac", "sha256")
+        self._mac = hmac.new(
+            hmac.digest(material, b"secretwire audit: record mac", "sha256"), digestmod="sha256"
+        )
         self._names = hmac.digest(material, b"secretwire audit: names", "sha256")
         #: A public id of the key, written in checkpoints (which key sealed the trail).
         self.kid = hashlib.sha256(b"secretwire audit key id" + material).hexdigest()[:16]
@@ -82,7 +84,9 @@ class AuditKey:
         return cls(material) if len(material) == KEY_BYTES else None
 
     def mac(self, data: bytes) -> str:
-        return hmac.new(self._mac, data, "sha256").hexdigest()
+        mac = self._mac.copy()  # the keyed state, ready: cheaper than a new HMAC
+        mac.update(data)
+        return mac.hexdigest()
 
     def name(self, name: str) -> str:
         """``hmac:<hex>``: the same name always gives the same text, and no name
@@ -133,8 +137,11 @@ class Head:
     hash: str = GENESIS
 
 
+_ENCODER = json.JSONEncoder(separators=(",", ":"), sort_keys=True, ensure_ascii=True)
+
+
 def _canonical(fields: Mapping[str, Any]) -> bytes:
-    return json.dumps(fields, separators=(",", ":"), sort_keys=True, ensure_ascii=True).encode()
+    return _ENCODER.encode(fields).encode("ascii")
 
 
 def _line_hash(line: bytes) -> str:
