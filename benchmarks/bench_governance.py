@@ -10,12 +10,13 @@ machine; ratios from one run compare like with like.
 from __future__ import annotations
 
 import argparse
-import statistics
 import tempfile
 import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
+
+from bench_core import per_call_ns  # the same timing as the core benchmark
 
 from secretwire import SecretManager
 from secretwire.governance import (
@@ -39,17 +40,6 @@ POLICY = parse_policy(
     }
 )
 NAMES = [f"app/s{i}" for i in range(10)]
-
-
-def per_call_ns(fn: Callable[[], object], calls: int, rounds: int) -> float:
-    """Median over rounds of the mean cost of one call, in nanoseconds."""
-    samples = []
-    for _ in range(rounds):
-        start = time.perf_counter_ns()
-        for _ in range(calls):
-            fn()
-        samples.append((time.perf_counter_ns() - start) / calls)
-    return statistics.median(samples)
 
 
 def build(folder: Path, *, rbac: bool, audit: bool, tag: str) -> SecretManager:

@@ -106,22 +106,21 @@ def test_a_batch_records_each_key_with_its_own_hit(tmp_path: Path) -> None:
     assert provider.calls["get"] == 3
 
 
-def test_without_a_cache_hits_are_not_claimed(tmp_path: Path) -> None:
-    trail = tmp_path / "audit.jsonl"
-    m, _ = audited([FileSink(trail)], cache=False)
+def read_twice(trail: Path, **options: Any) -> list[dict[str, Any]]:
+    m, _ = audited([FileSink(trail)], **options)
     with m:
         m.get("db/pw")
         m.get("db/pw")
-    assert [r["cache"] for r in ops(trail)] == [None, None]
+    return ops(trail)
+
+
+def test_without_a_cache_hits_are_not_claimed(tmp_path: Path) -> None:
+    assert [r["cache"] for r in read_twice(tmp_path / "a.jsonl", cache=False)] == [None, None]
 
 
 def test_hashed_names_hide_names_but_stay_comparable(tmp_path: Path) -> None:
     trail = tmp_path / "audit.jsonl"
-    m, _ = audited([FileSink(trail)], hash_names=True)
-    with m:
-        m.get("db/pw")
-        m.get("db/pw")
-    names = [r["name"] for r in ops(trail)]
+    names = [r["name"] for r in read_twice(trail, hash_names=True)]
     assert names[0] == names[1] == KEY.name("db/pw") and names[0].startswith("hmac:")
     assert "db/pw" not in trail.read_text()
     other, _ = AuditKey.generate()

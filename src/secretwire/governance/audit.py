@@ -70,22 +70,14 @@ class AuditTrail:
     ) -> None:
         if not sinks:
             raise ValueError("an audit trail needs at least one sink")
-        self.sinks = tuple(sinks)
-        self.key = key
-        self.hash_names = hash_names
-        self.fail_open = fail_open
-        self.checkpoint_every = checkpoint_every
-        self.sync = sync
-        self.sync_interval = sync_interval
-        self.clock = clock
+        self.sinks, self.key, self.clock = tuple(sinks), key, clock
+        self.hash_names, self.fail_open = hash_names, fail_open
+        self.checkpoint_every, self.sync, self.sync_interval = checkpoint_every, sync, sync_interval
         self._cond = threading.Condition(threading.Lock())
-        self._open = _Batch()
-        self._writing = False
-        self._since_checkpoint = 0
-        self._synced = time.monotonic()
-        self._names: dict[str, str] = {}
-        self._closed = False
-        self._warned = 0.0
+        self._open = _Batch()  # the batch records join until a writer takes it
+        self._writing = self._closed = False
+        self._since_checkpoint, self._synced, self._warned = 0, time.monotonic(), 0.0
+        self._names: dict[str, str] = {}  # name -> its HMAC, with hash_names
 
     # -- building records ------------------------------------------------------------
     def name(self, name: str) -> str:
@@ -252,15 +244,9 @@ class AuditLayer(Layer):
         self._cached = _has_cache(inner)
 
     def entry(
-        self,
-        operation: str,
-        name: str,
-        outcome: str,
-        *,
-        version: str | None = None,
-        hit: bool | None = None,
-        started: float | None = None,
-    ) -> Entry:
+        self, operation: str, name: str, outcome: str, *, version: str | None = None,
+        hit: bool | None = None, started: float | None = None,
+    ) -> Entry:  # fmt: skip
         """One record's fields (never a value)."""
         return make_entry(
             self.trail,

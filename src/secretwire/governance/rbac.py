@@ -59,17 +59,11 @@ class Authorizer:
     (a decision costs a dict lookup after the first) and refusals audited."""
 
     def __init__(
-        self,
-        policy: Policy,
-        principal: str,
-        environment: str | None,
-        *,
-        trail: AuditTrail | None = None,
+        self, policy: Policy, principal: str, environment: str | None, *, trail: AuditTrail | None
     ) -> None:
-        self.policy = policy
-        self.principal = principal
-        self.environment = environment
-        self.trail = trail
+        self.policy, self.principal, self.environment, self.trail = (
+            policy, principal, environment, trail,
+        )  # fmt: skip
         self._memo: dict[tuple[str, str, str], Decision] = {}
 
     def decide(self, operation: str, name: str, principal: str | None = None) -> Decision:

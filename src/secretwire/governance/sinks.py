@@ -21,31 +21,12 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable
 from pathlib import Path
 
+from ..security.files import lock_fd, unlock_fd
 from .chain import MAX_LINE, Head, head_of
 
 __all__ = ["FileSink", "LoggingSink", "Sink", "StreamSink", "SyslogSink"]
 
 Build = Callable[[Head], tuple[bytes, Head]]
-
-if sys.platform == "win32":  # pragma: no cover - exercised on Windows only
-    import msvcrt
-
-    def _lock(fd: int) -> None:
-        os.lseek(fd, 0, os.SEEK_SET)
-        msvcrt.locking(fd, msvcrt.LK_LOCK, 1)
-
-    def _unlock(fd: int) -> None:
-        os.lseek(fd, 0, os.SEEK_SET)
-        msvcrt.locking(fd, msvcrt.LK_UNLCK, 1)
-
-else:
-    import fcntl
-
-    def _lock(fd: int) -> None:
-        fcntl.flock(fd, fcntl.LOCK_EX)
-
-    def _unlock(fd: int) -> None:
-        fcntl.flock(fd, fcntl.LOCK_UN)
 
 
 class Sink(ABC):
@@ -82,7 +63,7 @@ class FileSink(Sink):
 
     def commit(self, build: Build) -> None:
         fd = self._fd if self._fd is not None else self._open()
-        _lock(fd)
+        lock_fd(fd)
         try:
             size = os.fstat(fd).st_size
             head = self._head if size == self._size else self._read_head(fd, size)
@@ -95,7 +76,7 @@ class FileSink(Sink):
                 raise
             self._head, self._size = head, size + len(data)
         finally:
-            _unlock(fd)
+            unlock_fd(fd)
 
     def _read_head(self, fd: int, size: int) -> Head:
         if size == 0:
