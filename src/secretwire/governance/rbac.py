@@ -76,9 +76,10 @@ class Authorizer:
         return decision
 
     def rule(self, operation: str, name: str) -> str | None:
-        """The rule that allowed a request (for the audit record)."""
-        decided = self.decide(operation, name).rule
-        return None if decided is None else decided.where
+        """The rule that allowed a request (for the audit record); ``None`` when none
+        did (a ``list`` whose prefix itself is not allowed, but some names under it)."""
+        decision = self.decide(operation, name)
+        return decision.rule.where if decision.allowed and decision.rule else None
 
     def refuse(self, decision: Decision, provider: str | None) -> AccessDenied:
         """Record the refusal in the trail, then return the error to raise."""
