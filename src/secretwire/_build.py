@@ -20,11 +20,12 @@ __all__ = ["manager_arguments"]
 
 
 def manager_arguments(
-    settings: Settings, name: str, overrides: dict[str, Any]
+    settings: Settings, name: str, overrides: dict[str, Any], *, principal: str | None = None
 ) -> tuple[SecretProvider, dict[str, Any]]:
     """The provider and the :class:`SecretManager` keywords for environment ``name``.
     ``overrides`` are the caller's keywords: they win, except that their
-    ``before_cache`` / ``after_cache`` layers are added to the settings' (above them)."""
+    ``before_cache`` / ``after_cache`` layers are added to the settings': RBAC and audit
+    stay outermost (no caller layer sits above them), fallback stays innermost."""
     env = settings.environments[name]
     arguments: dict[str, Any] = {
         "cache": env.cache.enabled,
@@ -33,7 +34,10 @@ def manager_arguments(
         "environment": name,
     }
     caller = dict(overrides)
-    before: list[LayerFactory] = list(caller.pop("before_cache", ()))
+    before: list[LayerFactory] = [
+        *settings.governance.layers(name, principal=principal),  # RBAC, audit
+        *caller.pop("before_cache", ()),
+    ]
     after: list[LayerFactory] = list(caller.pop("after_cache", ()))
     provider = settings.provider(name)
     try:

@@ -115,6 +115,7 @@ class SecretManager:
         path_or_settings: str | Path | Settings | None = None,
         *,
         environment: str | None = None,
+        principal: str | None = None,
         **overrides: Any,
     ) -> SecretManager:
         """The manager for an environment of a settings file: the one way to build a
@@ -127,15 +128,19 @@ class SecretManager:
         name (``SECRETWIRE_ENV`` by default), else the settings' ``default_environment``.
         The cache, fallback and circuit breaker settings come from the file;
         ``overrides`` go to the constructor (``before_cache=[...]``, ``timer=...``, which
-        also drives the circuit breakers, ``cache=False``...). Applications and
-        adapters that want one manager per settings file and environment use
+        also drives the circuit breakers, ``cache=False``...); layers the settings ask
+        for (``policy:``, ``audit:``) come first, above the caller's and the cache.
+        ``principal`` says who is asking when the settings have a policy or an audit
+        trail (see ``docs/rbac.md#principal``). Applications and adapters that want
+        one manager per settings file and environment use
         :func:`secretwire.shared_manager`.
         """
         if isinstance(path_or_settings, Settings):
             settings = path_or_settings
         else:
             settings = load_settings(path_or_settings)
-        provider, options = manager_arguments(settings, settings.select(environment), overrides)
+        name = settings.select(environment)
+        provider, options = manager_arguments(settings, name, overrides, principal=principal)
         return cls(provider, **options)
 
     # -- reads -----------------------------------------------------------------
@@ -202,6 +207,16 @@ class SecretManager:
         """Delete ``name`` with all its versions; cached copies are invalidated."""
         self._check_open()
         self._pipeline.delete(name)
+
+    # -- authorization ---------------------------------------------------------
+    def authorize(self, operation: str, name: str, *, principal: str | None = None) -> None:
+        """Raise :class:`AccessDenied` if the settings' policy refuses ``operation``
+        (``rotate``, ``rollback``, ``run``, ``export``... see
+        :data:`secretwire.governance.OPERATIONS`) on ``name``; audited. For code that
+        performs an operation the pipeline does not; reads and writes are checked
+        by the pipeline itself. Without a policy, everything is allowed."""
+        self._check_open()
+        self._pipeline.authorize(operation, name, principal=principal)
 
     # -- resolution ------------------------------------------------------------
     def resolve(

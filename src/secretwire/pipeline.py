@@ -48,12 +48,44 @@ __all__ = [
     "Key",
     "Layer",
     "LayerFactory",
+    "LoadTracker",
     "ProviderStage",
 ]
 
 logger = logging.getLogger("secretwire")
 
 Results = dict[Key, Secret | ProviderError]
+
+_tracking = threading.local()
+
+
+class LoadTracker:
+    """Which keys a :class:`CacheLayer` loaded from the handler below it, on this
+    thread, while the tracker is active (``with LoadTracker() as loads: ...``): a
+    read whose key is not in ``loads.keys`` was served without reaching the backend
+    (a cache hit, or a wait on another caller's load). The audit layer uses it."""
+
+    __slots__ = ("_outer", "keys")
+
+    def __init__(self) -> None:
+        self.keys: set[Key] = set()
+        self._outer: LoadTracker | None = None
+
+    def __enter__(self) -> LoadTracker:
+        self._outer = getattr(_tracking, "current", None)
+        _tracking.current = self
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        _tracking.current = self._outer
+        if self._outer is not None:
+            self._outer.keys |= self.keys
+
+
+def _loading(keys: Sequence[Key]) -> None:
+    tracker: LoadTracker | None = getattr(_tracking, "current", None)
+    if tracker is not None:
+        tracker.keys.update(keys)
 
 
 def fetch_each(get: Callable[..., Secret], keys: Sequence[Key], *, max_workers: int = 8) -> Results:
@@ -120,6 +152,14 @@ class Handler(ABC):
         chain), each with its circuit breaker: what metrics and listeners reach."""
         return ()
 
+    def authorize(  # noqa: B027 - a no-op unless a layer answers
+        self, operation: str, name: str, *, principal: str | None = None
+    ) -> None:
+        """Raise :class:`~secretwire.AccessDenied` if the policy refuses ``operation``
+        (one of :data:`secretwire.governance.OPERATIONS`) on ``name``. It travels down
+        the pipeline like any operation; the RBAC layer answers, the audit layer
+        records it; without them everything is allowed."""
+
 
 class Layer(Handler):
     """A handler that forwards every operation to ``inner`` unless overridden.
@@ -162,6 +202,9 @@ class Layer(Handler):
 
     def backends(self) -> tuple[Backend, ...]:
         return self.inner.backends()
+
+    def authorize(self, operation: str, name: str, *, principal: str | None = None) -> None:
+        self.inner.authorize(operation, name, principal=principal)
 
 
 #: Builds a layer around the handler below it.
@@ -402,12 +445,15 @@ class CacheLayer(Layer):
         self.cache = cache
 
     def get(self, name: str, *, version: str | None = None) -> Secret:
-        return self.cache.get_or_load(
-            (name, version), lambda: self.inner.get(name, version=version)
-        )
+        return self.cache.get_or_load((name, version), lambda: self._load(name, version))
+
+    def _load(self, name: str, version: str | None) -> Secret:
+        _loading(((name, version),))
+        return self.inner.get(name, version=version)
 
     def get_many(self, keys: Sequence[Key]) -> Results:
         def load(missing: builtins.list[Key]) -> Results:
+            _loading(missing)
             fetched = self.inner.get_many(missing)
             return {
                 key: fetched[key] if key in fetched else self._no_result(key) for key in missing

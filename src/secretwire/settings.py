@@ -41,6 +41,7 @@ from .configfile import load_config, parse_toml
 from .errors import ConfigError, ProviderError, ResolutionError
 from .failover import config as failover
 from .failover.detect import AUTO, check_auto_options, detect
+from .governance.config import Governance, parse_governance
 from .paths import TreePath, format_location, replace_at, walk_strings
 from .pipeline import ProviderStage
 from .providers import get_provider_class, is_known_provider
@@ -66,6 +67,7 @@ DEFAULT_ENV_VAR = "SECRETWIRE_ENV"
 SETTINGS_FILENAMES = ("secretwire.yaml", "secretwire.yml")
 
 _TOP_KEYS = {"environment_variable", "default_environment", "cache", "environments"}
+_TOP_KEYS |= {"policy", "audit"}  # governance: secretwire/governance/config.py
 _ENV_KEYS = {"provider", "options", "bootstrap", "cache"} | failover.KEYS
 _CACHE_KEYS = {"enabled", "ttl", "maxsize"}
 
@@ -96,6 +98,8 @@ class Settings:
     environments: Mapping[str, EnvironmentSettings]
     environment_variable: str = DEFAULT_ENV_VAR
     default_environment: str | None = None
+    #: ``policy:`` and ``audit:`` (see :mod:`secretwire.governance`).
+    governance: Governance = field(default_factory=Governance)
 
     def select(
         self, environment: str | None = None, environ: Mapping[str, str] | None = None
@@ -239,18 +243,23 @@ def load_settings(path: str | Path | None = None, *, start: Path | None = None) 
             "run `secretwire init` or set SECRETWIRE_CONFIG"
         )
     source = str(found)
+    lines: Mapping[str, int] = {}  # TOML keeps no line numbers
     if found.name == "pyproject.toml":
         section = _pyproject_section(found)
         if section is None:
             raise ConfigError("no [tool.secretwire] table", source=source)
         data: Any = section
     else:
-        data = load_config(found, format="yaml").data
-    return parse_settings(data, source=source, base_dir=found.resolve().parent)
+        loaded = load_config(found, format="yaml")
+        data, lines = loaded.data, loaded.lines
+    return parse_settings(data, source=source, base_dir=found.resolve().parent, lines=lines)
 
 
-def parse_settings(data: Any, *, source: str, base_dir: Path) -> Settings:
-    """Validate settings already loaded into Python objects."""
+def parse_settings(
+    data: Any, *, source: str, base_dir: Path, lines: Mapping[str, int] | None = None
+) -> Settings:
+    """Validate settings already loaded into Python objects (``lines``: the line of
+    each location, for errors)."""
     top = _mapping(data, source, "")
     _no_unknown(top, _TOP_KEYS, source, "")
     cache = _cache(top.get("cache"), CacheSettings(), source, "cache")
@@ -302,7 +311,10 @@ def parse_settings(data: Any, *, source: str, base_dir: Path) -> Settings:
         raise ConfigError(
             f"{default!r} is not one of the environments", source=source, key="default_environment"
         )
-    return Settings(source, base_dir, environments, variable, default)
+    governance = parse_governance(
+        top, source=source, base_dir=base_dir, environments=environments, lines=lines
+    )
+    return Settings(source, base_dir, environments, variable, default, governance)
 
 
 def _mapping(value: Any, source: str, key: str) -> Mapping[str, Any]:

@@ -11,6 +11,7 @@ from typing import Any, NoReturn
 
 from .._version import __version__
 from ._commands_config import cmd_check, cmd_init, cmd_render
+from ._commands_governance import add_governance_commands
 from ._commands_secrets import cmd_delete, cmd_get, cmd_list, cmd_set, cmd_versions
 from ._common import EXIT_USAGE
 from .health import cmd_health
@@ -117,6 +118,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("health", help="check the provider(s) of the current environment")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.set_defaults(func=cmd_health)
+
+    add_governance_commands(sub)  # policy, audit
     for subparser in sub.choices.values():
         subparser.set_defaults(_parser=subparser)
     return parser

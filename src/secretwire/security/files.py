@@ -32,9 +32,11 @@ __all__ = [
     "create_private",
     "exclusive_lock",
     "leftover_temp_files",
+    "lock_fd",
     "loose_mode",
     "remove_temp_files",
     "sweep",
+    "unlock_fd",
 ]
 
 if sys.platform == "win32":  # pragma: no cover - exercised on Windows CI only
@@ -74,6 +76,10 @@ else:
 
     def _unlock_fd(fd: int) -> None:
         fcntl.flock(fd, fcntl.LOCK_UN)
+
+
+#: Wait for an exclusive lock on an open file / release it (the audit trail's appends).
+lock_fd, unlock_fd = _lock_fd, _unlock_fd
 
 
 @contextlib.contextmanager
