@@ -5,8 +5,9 @@ Requests flow down and results flow back up::
     SecretManager
       └─ [authorize]        RBAC (a later layer; slot: ``before_cache``)
          └─ [audit]         audit log (a later layer; slot: ``before_cache``)
-            └─ CacheLayer   TTL + size bound + invalidation + single-flight
-               └─ [fallback]  stale-on-error, secondary provider (slot: ``after_cache``)
+            └─ CacheLayer   TTL + size bound + invalidation + single-flight,
+               │            stale-on-error, negative caching, refresh-ahead
+               └─ [fallback]  secondary provider, breaker (slot: ``after_cache``)
                   └─ ProviderStage  calls the provider, times it, types its errors
 
 Every layer implements :class:`Handler`; :class:`Layer` forwards everything to the
@@ -20,6 +21,7 @@ when a write fails (error trackers record every frame's local variables).
 from __future__ import annotations
 
 import builtins
+import contextvars
 import logging
 import threading
 import time
@@ -27,8 +29,9 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
+from . import deadlines
 from .cache import SecretCache
-from .errors import ProviderError, SecretwireError
+from .errors import DeadlineExceeded, ProviderError, SecretwireError
 from .providers.base import SecretProvider
 from .types import Health, HealthStatus, Key, Secret, SecretVersion, Write
 
@@ -50,7 +53,8 @@ Results = dict[Key, Secret | ProviderError]
 def fetch_each(get: Callable[..., Secret], keys: Sequence[Key], *, max_workers: int = 8) -> Results:
     """Call ``get(name, version=...)`` for every key, concurrently (bounded).
 
-    Each key maps to its secret or to the :class:`ProviderError` it raised.
+    Each key maps to its secret or to the :class:`ProviderError` it raised. Each call
+    runs in a copy of the caller's context: its deadline reaches the worker threads.
     """
 
     def one(key: Key) -> Secret | ProviderError:
@@ -65,7 +69,8 @@ def fetch_each(get: Callable[..., Secret], keys: Sequence[Key], *, max_workers: 
 
     workers = min(max_workers, len(keys))
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="secretwire") as pool:
-        return dict(zip(keys, pool.map(one, keys), strict=True))
+        futures = [pool.submit(contextvars.copy_context().run, one, key) for key in keys]
+        return {key: future.result() for key, future in zip(keys, futures, strict=True)}
 
 
 class Handler(ABC):
@@ -153,13 +158,15 @@ LayerFactory = Callable[[Handler], Handler]
 
 @dataclass(frozen=True, slots=True)
 class BackendStats:
-    """Calls that reached the provider, and how long they took."""
+    """Calls that reached the provider, and how long they took. ``deadline_failures``
+    counts calls stopped by their operation's deadline (:mod:`secretwire.deadlines`)."""
 
     calls: int
     errors: int
     seconds_total: float
     seconds_max: float
     by_operation: Mapping[str, int]
+    deadline_failures: int = 0
 
     @property
     def seconds_mean(self) -> float:
@@ -176,7 +183,8 @@ class ProviderStage(Handler):
 
     An exception that is not a :class:`SecretwireError` is a provider bug; it is
     re-raised as :class:`ProviderError` without its text (which could hold a
-    value), the original kept on ``.original`` for debugging.
+    value), the original kept on ``.original`` for debugging. Past the deadline in
+    force, no call starts (:class:`DeadlineExceeded`), whatever the provider.
     """
 
     def __init__(self, provider: SecretProvider, *, max_workers: int = 8) -> None:
@@ -188,6 +196,7 @@ class ProviderStage(Handler):
         self._lock = threading.Lock()
         self._calls: dict[str, int] = {}
         self._errors = 0
+        self._late = 0
         self._seconds_total = 0.0
         self._seconds_max = 0.0
 
@@ -196,6 +205,7 @@ class ProviderStage(Handler):
         outcome = "ok"  # an exception's class name, never the exception (it may hold a value)
         wrapped: ProviderError | None = None
         try:
+            deadlines.check(operation=operation, provider=self.provider_name)
             return fn()
         except SecretwireError as err:
             outcome = type(err).__name__
@@ -209,7 +219,7 @@ class ProviderStage(Handler):
             wrapped.original = err  # for --debug only: off the chain, see below
         finally:
             seconds = time.perf_counter() - started
-            self._record(operation, seconds, outcome != "ok")
+            self._record(operation, seconds, outcome)
             if logger.isEnabledFor(logging.DEBUG):
                 # Names and outcomes only: values never reach a log record.
                 logger.debug(
@@ -224,10 +234,11 @@ class ProviderStage(Handler):
         # frames may hold a value) is neither __cause__ nor __context__.
         raise wrapped
 
-    def _record(self, operation: str, seconds: float, failed: bool) -> None:
+    def _record(self, operation: str, seconds: float, outcome: str) -> None:
         with self._lock:
             self._calls[operation] = self._calls.get(operation, 0) + 1
-            self._errors += failed
+            self._errors += outcome != "ok"
+            self._late += outcome == DeadlineExceeded.__name__
             self._seconds_total += seconds
             self._seconds_max = max(self._seconds_max, seconds)
 
@@ -239,6 +250,7 @@ class ProviderStage(Handler):
                 seconds_total=self._seconds_total,
                 seconds_max=self._seconds_max,
                 by_operation=dict(self._calls),
+                deadline_failures=self._late,
             )
 
     def get(self, name: str, *, version: str | None = None) -> Secret:
@@ -305,7 +317,9 @@ class ProviderStage(Handler):
 
 
 class CacheLayer(Layer):
-    """Serves repeated reads from a :class:`SecretCache`; every write invalidates."""
+    """Serves repeated reads from a :class:`SecretCache`; every write invalidates
+    (kept "not found" answers too). What the cache does when the backend fails is
+    its policy's (:class:`~secretwire.cache.CachePolicy`)."""
 
     def __init__(self, inner: Handler, cache: SecretCache[Key, Secret]) -> None:
         super().__init__(inner)

@@ -5,6 +5,7 @@
     environment_variable: APP_ENV      # optional; default SECRETWIRE_ENV
     default_environment: development   # optional; used when the variable is unset
     cache: {ttl: 300, maxsize: 1024}   # optional; per-environment override allowed
+    deadlines: {resolve: 5, health: 2} # optional; per-environment override allowed
     environments:
       development:
         provider: file
@@ -37,6 +38,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ._schema import mapping, no_unknown
+from .cache_settings import CacheSettings, DeadlineSettings, parse_cache, parse_deadlines
 from .configfile import load_config, parse_toml
 from .errors import ConfigError, ProviderError, ResolutionError
 from .paths import TreePath, format_location, replace_at, walk_strings
@@ -51,6 +54,7 @@ __all__ = [
     "DEFAULT_ENV_VAR",
     "SETTINGS_FILENAMES",
     "CacheSettings",
+    "DeadlineSettings",
     "EnvironmentSettings",
     "Settings",
     "find_settings_file",
@@ -63,16 +67,8 @@ CONFIG_ENV_VAR = "SECRETWIRE_CONFIG"
 DEFAULT_ENV_VAR = "SECRETWIRE_ENV"
 SETTINGS_FILENAMES = ("secretwire.yaml", "secretwire.yml")
 
-_TOP_KEYS = {"environment_variable", "default_environment", "cache", "environments"}
-_ENV_KEYS = {"provider", "options", "bootstrap", "cache"}
-_CACHE_KEYS = {"enabled", "ttl", "maxsize"}
-
-
-@dataclass(frozen=True, slots=True)
-class CacheSettings:
-    enabled: bool = True
-    ttl: float = 300.0
-    maxsize: int = 1024
+_TOP_KEYS = {"environment_variable", "default_environment", "cache", "deadlines", "environments"}
+_ENV_KEYS = {"provider", "options", "bootstrap", "cache", "deadlines"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,7 +77,8 @@ class EnvironmentSettings:
     provider: str
     options: Mapping[str, Any] = field(default_factory=dict)
     bootstrap: str | None = None
-    cache: CacheSettings = CacheSettings()
+    cache: CacheSettings = field(default_factory=CacheSettings)
+    deadlines: DeadlineSettings = field(default_factory=DeadlineSettings)
 
 
 @dataclass(frozen=True, slots=True)
@@ -240,17 +237,18 @@ def load_settings(path: str | Path | None = None, *, start: Path | None = None) 
 
 def parse_settings(data: Any, *, source: str, base_dir: Path) -> Settings:
     """Validate settings already loaded into Python objects."""
-    top = _mapping(data, source, "")
-    _no_unknown(top, _TOP_KEYS, source, "")
-    cache = _cache(top.get("cache"), CacheSettings(), source, "cache")
-    raw_envs = _mapping(top.get("environments"), source, "environments")
+    top = mapping(data, source, "")
+    no_unknown(top, _TOP_KEYS, source, "")
+    cache = parse_cache(top.get("cache"), CacheSettings(), source, "cache")
+    deadlines = parse_deadlines(top.get("deadlines"), DeadlineSettings(), source, "deadlines")
+    raw_envs = mapping(top.get("environments"), source, "environments")
     if not raw_envs:
         raise ConfigError("at least one environment is required", source=source, key="environments")
     environments = {}
     for name, raw in raw_envs.items():
         key = f"environments.{name}"
-        spec = _mapping(raw, source, key)
-        _no_unknown(spec, _ENV_KEYS, source, key)
+        spec = mapping(raw, source, key)
+        no_unknown(spec, _ENV_KEYS, source, key)
         provider = spec.get("provider")
         if not isinstance(provider, str) or not provider:
             raise ConfigError("provider name is required", source=source, key=f"{key}.provider")
@@ -268,13 +266,14 @@ def parse_settings(data: Any, *, source: str, base_dir: Path) -> Settings:
                 key=f"{key}.bootstrap",
             )
         options = spec.get("options") or {}
-        _mapping(options, source, f"{key}.options")
+        mapping(options, source, f"{key}.options")
         environments[str(name)] = EnvironmentSettings(
             name=str(name),
             provider=provider,
             options=dict(options),
             bootstrap=bootstrap,
-            cache=_cache(spec.get("cache"), cache, source, f"{key}.cache"),
+            cache=parse_cache(spec.get("cache"), cache, source, f"{key}.cache"),
+            deadlines=parse_deadlines(spec.get("deadlines"), deadlines, source, f"{key}.deadlines"),
         )
     variable = top.get("environment_variable", DEFAULT_ENV_VAR)
     if not isinstance(variable, str) or not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", variable):
@@ -287,38 +286,3 @@ def parse_settings(data: Any, *, source: str, base_dir: Path) -> Settings:
             f"{default!r} is not one of the environments", source=source, key="default_environment"
         )
     return Settings(source, base_dir, environments, variable, default)
-
-
-def _mapping(value: Any, source: str, key: str) -> Mapping[str, Any]:
-    if value is None:
-        return {}
-    if not isinstance(value, Mapping):
-        raise ConfigError(
-            f"expected a mapping, got {type(value).__name__}", source=source, key=key or None
-        )
-    return value
-
-
-def _no_unknown(data: Mapping[str, Any], allowed: set[str], source: str, key: str) -> None:
-    for item in data:
-        if item not in allowed:
-            where = f"{key}.{item}" if key else str(item)
-            expected = ", ".join(sorted(allowed))
-            raise ConfigError(
-                f"unknown key (expected one of: {expected})", source=source, key=where
-            )
-
-
-def _cache(value: Any, base: CacheSettings, source: str, key: str) -> CacheSettings:
-    data = _mapping(value, source, key)
-    _no_unknown(data, _CACHE_KEYS, source, key)
-    enabled = data.get("enabled", base.enabled)
-    ttl = data.get("ttl", base.ttl)
-    maxsize = data.get("maxsize", base.maxsize)
-    if not isinstance(enabled, bool):
-        raise ConfigError("must be true or false", source=source, key=f"{key}.enabled")
-    if isinstance(ttl, bool) or not isinstance(ttl, int | float) or ttl <= 0:
-        raise ConfigError("must be a positive number of seconds", source=source, key=f"{key}.ttl")
-    if isinstance(maxsize, bool) or not isinstance(maxsize, int) or maxsize < 1:
-        raise ConfigError("must be a positive integer", source=source, key=f"{key}.maxsize")
-    return CacheSettings(enabled, float(ttl), maxsize)
