@@ -33,11 +33,14 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Hashable, Iterable, Mapping
-from typing import Any, Generic, TypeVar, cast
+from typing import TYPE_CHECKING, Any, Generic, TypeVar, cast
 
 from cachetools import TLRUCache
 
 from . import deadlines
+
+if TYPE_CHECKING:
+    from concurrent.futures import ThreadPoolExecutor
 from ._cache_parts import CachePolicy, CacheStats
 from ._cache_parts import Entry as _Entry
 from ._cache_parts import Flight as _Flight
@@ -116,6 +119,8 @@ class SecretCache(Generic[K, V]):
         self._maxsize = maxsize
         ahead = self._policy.refresh_ahead
         self._refresh_after = ttl * ahead if ahead else None
+        self._pool: ThreadPoolExecutor | None = None
+        self._closed = False
 
     # -- reads ---------------------------------------------------------------------------
     def peek(self, key: K) -> V | None:
@@ -240,9 +245,9 @@ class SecretCache(Generic[K, V]):
         loader: Callable[[list[K]], Mapping[K, V | E]],
         error: type[E],
     ) -> None:
-        """Load the keys whose flights the caller leads in a daemon thread, under a
-        deadline as long as the caller's (started afresh: nobody waits for it), with
-        the caller's context variables."""
+        """Load the keys whose flights the caller leads on the cache's background
+        threads, under a deadline as long as the caller's (started afresh: nobody
+        waits for it), with the caller's context variables."""
         found = deadlines.current()
         seconds = None if found is None else found.seconds
 
@@ -251,10 +256,20 @@ class SecretCache(Generic[K, V]):
             with deadlines.deadline(seconds, nested=False), contextlib.suppress(BaseException):
                 self._load_batch(leading, loader, error)
 
-        context = contextvars.copy_context()
-        thread = threading.Thread(target=context.run, args=(run,), daemon=True)
-        thread.name = "secretwire-refresh"
-        thread.start()
+        with self._lock:
+            if self._pool is None and not self._closed:
+                # Kept threads: a reader must not pay for starting one.
+                from concurrent.futures import ThreadPoolExecutor  # noqa: PLC0415 - rarely needed
+
+                self._pool = ThreadPoolExecutor(4, thread_name_prefix="secretwire-refresh")
+            pool = self._pool
+        try:
+            if pool is not None:
+                pool.submit(contextvars.copy_context().run, run)
+                return
+        except RuntimeError:  # shut down meanwhile
+            pass
+        run()  # closed: finish the flights here rather than leave them open
 
     def _begin(self, key: K) -> _Lookup[V]:
         """Look ``key`` up and, on a miss, join or start its single flight.
@@ -419,6 +434,16 @@ class SecretCache(Generic[K, V]):
         with self._lock:
             self._generation += 1
             self._data.clear()
+
+    def close(self) -> None:
+        """Drop every entry and stop the background threads (loads in progress end
+        at their deadline). A closed cache still works, loading in the foreground."""
+        with self._lock:
+            pool, self._pool = self._pool, None
+            self._closed = True
+        self.clear()
+        if pool is not None:
+            pool.shutdown(wait=False)
 
     def __len__(self) -> int:
         with self._lock:

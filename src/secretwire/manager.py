@@ -338,7 +338,8 @@ class SecretManager:
         if self._closed:
             return
         self._closed = True
-        self.clear_cache()
+        if self._cache is not None:
+            self._cache.close()
         self._pipeline.close()
 
     @property

@@ -41,6 +41,7 @@ from typing import Any
 from ._schema import mapping, no_unknown
 from .cache_settings import CacheSettings, DeadlineSettings, parse_cache, parse_deadlines
 from .configfile import load_config, parse_toml
+from .deadlines import deadline
 from .errors import ConfigError, ProviderError, ResolutionError
 from .paths import TreePath, format_location, replace_at, walk_strings
 from .pipeline import ProviderStage
@@ -140,14 +141,17 @@ class Settings:
         provider (no cache), ``${secret:...}`` resolved in one pass. A string that held
         a secret reference becomes a :class:`SecretValue`."""
         boot = None
+        limit = None
         if env.bootstrap is not None:
             boot = ProviderStage(self._build_provider(env.bootstrap, chain))
+            limit = self.environments[env.bootstrap].deadlines.resolve
         key = f"environments.{env.name}.options"
         try:
-            resolved = Resolver(boot, environ=os.environ).resolve_texts(
-                dict(walk_strings(env.options, source=self.source)),
-                source=f"{self.source}: {key}",
-            )
+            with deadline(limit):  # the bootstrap environment's, as a manager of it would
+                resolved = Resolver(boot, environ=os.environ).resolve_texts(
+                    dict(walk_strings(env.options, source=self.source)),
+                    source=f"{self.source}: {key}",
+                )
         except ResolutionError as err:
             raise self._options_error(env, err) from None
         finally:

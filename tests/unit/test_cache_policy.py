@@ -43,6 +43,22 @@ def cache_with(clock: FakeClock, **changes: object) -> SecretCache[str, str]:
     return SecretCache(ttl=10, timer=clock, policy=policy(**changes))
 
 
+class Gated:
+    """A loader that blocks until released, counting its calls."""
+
+    def __init__(self, value: str) -> None:
+        self.value = value
+        self.calls = 0
+        self.started = threading.Event()
+        self.release = threading.Event()
+
+    def __call__(self) -> str:
+        self.calls += 1
+        self.started.set()
+        self.release.wait(10)
+        return self.value
+
+
 def fail(error: BaseException):  # type: ignore[no-untyped-def]
     def load() -> str:
         raise error
@@ -211,35 +227,26 @@ def test_a_hot_key_is_refreshed_in_the_background_and_its_readers_never_wait() -
     clock = FakeClock()
     cache = cache_with(clock, refresh_ahead=0.8)
     cache.get_or_load("k", lambda: "v1")
-    release = threading.Event()
-    started = threading.Event()
-    loads = []
-
-    def slow() -> str:
-        loads.append(1)
-        started.set()
-        release.wait(5)
-        return "v2"
-
+    slow = Gated("v2")
     clock.advance(7.9)
     assert cache.get_or_load("k", slow) == "v1"  # young: no refresh
     clock.advance(0.2)  # 8.1 s: refresh due
     begun = time.perf_counter()
     assert cache.get_or_load("k", slow) == "v1"  # at once, the refresh runs behind
-    assert started.wait(5)
+    assert slow.started.wait(5)
     for _ in range(10):
         assert cache.get_or_load("k", slow) == "v1"
     assert time.perf_counter() - begun < 1.0
-    assert len(loads) == 1  # one refresh however many readers
+    assert slow.calls == 1  # one refresh however many readers
     clock.advance(2)  # past the TTL while the refresh still runs: the reader waits for it
     waiter: list[str] = []
     reader = threading.Thread(target=lambda: waiter.append(cache.get_or_load("k", slow)))
     reader.start()
     time.sleep(0.05)
-    release.set()
+    slow.release.set()
     reader.join(5)
     assert waiter == ["v2"]
-    assert len(loads) == 1
+    assert slow.calls == 1
     assert cache.stats().refreshes == 1
 
 
@@ -279,23 +286,16 @@ def test_batch_refresh_ahead_loads_due_keys_in_one_background_call() -> None:
 # -- waits and the deadline ------------------------------------------------------------
 def test_a_waiter_gives_up_at_its_deadline() -> None:
     cache: SecretCache[str, str] = SecretCache(ttl=10)
-    release = threading.Event()
-    started = threading.Event()
-
-    def stuck() -> str:
-        started.set()
-        release.wait(10)
-        return "late"
-
+    stuck = Gated("late")
     leader = threading.Thread(target=lambda: cache.get_or_load("k", stuck))
     leader.start()
-    assert started.wait(5)
+    assert stuck.started.wait(5)
     begun = time.monotonic()
     with deadline(0.2), pytest.raises(DeadlineExceeded, match=r"0\.2 s deadline"):
         cache.get_or_load("k", stuck)
     assert time.monotonic() - begun < 2
     assert cache.stats().deadline_failures == 1
-    release.set()
+    stuck.release.set()
     leader.join(5)
 
 

@@ -4,10 +4,19 @@ provider), and their settings. Outages of real servers: tests/resilience/."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import ClassVar
 
 import pytest
 
-from secretwire import ConfigError, SecretManager, SecretNotFound, load_settings
+from secretwire import (
+    ConfigError,
+    Secret,
+    SecretManager,
+    SecretNotFound,
+    deadlines,
+    load_settings,
+    register_provider,
+)
 from secretwire.providers.memory import MemoryProvider
 from secretwire.testing import FakeClock
 
@@ -105,3 +114,27 @@ def test_bad_settings_name_file_and_key(tmp_path: Path, text: str, key: str, mes
         load_settings(path)
     assert caught.value.key == key
     assert caught.value.source == str(path)
+
+
+class Recording(MemoryProvider):
+    """Records the deadline each read runs under."""
+
+    seen: ClassVar[list[float | None]] = []
+
+    def _get(self, name: str, version: str | None) -> Secret:
+        found = deadlines.current()
+        Recording.seen.append(None if found is None else found.seconds)
+        return super()._get(name, version)
+
+
+def test_options_from_a_bootstrap_environment_resolve_under_its_deadline(tmp_path: Path) -> None:
+    register_provider("recording", Recording)
+    Recording.seen.clear()
+    path = tmp_path / "secretwire.yaml"
+    path.write_text(
+        "environments:\n"
+        "  boot: {provider: recording, options: {secrets: {token: t}}, deadlines: {resolve: 2.5}}\n"
+        "  app: {provider: memory, bootstrap: boot, options: {secrets: {x: '${secret:token}'}}}\n"
+    )
+    load_settings(path).provider("app")
+    assert Recording.seen == [2.5]
