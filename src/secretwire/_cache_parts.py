@@ -128,7 +128,7 @@ class Entry(Generic[V]):
     probe_at: float = 0.0
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Lookup(Generic[V]):
     """What ``SecretCache._begin`` found: a value (fresh, or stale while the backend
     fails), a negative hit's error, or a flight to lead or wait on. ``background``:

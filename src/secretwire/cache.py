@@ -133,6 +133,13 @@ class SecretCache(Generic[K, V]):
             return entry.value
 
     def get_or_load(self, key: K, loader: Callable[[], V]) -> V:
+        with self._lock:  # the hot path: a fresh value with no refresh due
+            entry = self._data.get(key)
+            if entry is not None and entry.value is not None:
+                age = self._timer() - entry.loaded
+                if age < self._ttl and (self._refresh_after is None or age < self._refresh_after):
+                    self._counts["hits"] += 1
+                    return entry.value
         found = self._begin(key)
         if found.background:
             self._in_background({key: found}, lambda keys: {key: loader()}, _NoOutcome)

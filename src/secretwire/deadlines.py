@@ -23,10 +23,7 @@ from __future__ import annotations
 
 import contextvars
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from .errors import DeadlineExceeded
 
@@ -51,8 +48,7 @@ DEFAULT_HEALTH_DEADLINE = 2.0
 _FLOOR = 0.001
 
 
-@dataclass(frozen=True, slots=True)
-class Deadline:
+class Deadline(NamedTuple):
     """A point in time (``time.monotonic()``) and the length it was opened with."""
 
     seconds: float
@@ -67,25 +63,39 @@ _current: contextvars.ContextVar[Deadline | None] = contextvars.ContextVar(
 )
 
 
-@contextmanager
-def deadline(seconds: float | None, *, nested: bool = True) -> Iterator[Deadline | None]:
+def deadline(seconds: float | None, *, nested: bool = True) -> _Scope:
     """Run the block under a deadline ``seconds`` from now (``None``: no new one).
 
     ``nested`` (the default) keeps an earlier deadline already in force: a block can
     only shorten its caller's budget. ``nested=False`` starts afresh (a background
-    refresh, which nobody waits for, gets its own budget)."""
-    outer = _current.get()
-    if seconds is None:
-        new = outer if nested else None
-    else:
-        new = Deadline(float(seconds), time.monotonic() + seconds)
-        if nested and outer is not None and outer.at <= new.at:
-            new = outer
-    token = _current.set(new)
-    try:
-        yield new
-    finally:
-        _current.reset(token)
+    refresh, which nobody waits for, gets its own budget). ``with`` gives the
+    :class:`Deadline` in force inside the block (or ``None``)."""
+    return _Scope(seconds, nested)
+
+
+class _Scope:
+    """The context manager :func:`deadline` returns (a class: it runs on every read)."""
+
+    __slots__ = ("_nested", "_seconds", "_token")
+
+    def __init__(self, seconds: float | None, nested: bool) -> None:
+        self._seconds = seconds
+        self._nested = nested
+
+    def __enter__(self) -> Deadline | None:
+        outer = _current.get()
+        seconds = self._seconds
+        if seconds is None:
+            new = outer if self._nested else None
+        else:
+            new = Deadline(float(seconds), time.monotonic() + seconds)
+            if self._nested and outer is not None and outer.at <= new.at:
+                new = outer
+        self._token = _current.set(new)
+        return new
+
+    def __exit__(self, *exc: object) -> None:
+        _current.reset(self._token)
 
 
 def current() -> Deadline | None:
