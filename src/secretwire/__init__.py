@@ -10,12 +10,14 @@ import sys as _sys
 
 from ._extras import require_extra
 from ._version import __version__
-from .cache import CacheStats, SecretCache
+from .cache import CachePolicy, CacheStats, SecretCache
 from .configfile import ConfigFile, dump_config, load_config
+from .deadlines import deadline
 from .errors import (
     AccessDenied,
     ConfigError,
     Conflict,
+    DeadlineExceeded,
     DecryptionFailed,
     FieldNotFound,
     InvalidSecret,
@@ -67,6 +69,7 @@ from .resolver import (
 )
 from .settings import (
     CacheSettings,
+    DeadlineSettings,
     EnvironmentSettings,
     Settings,
     find_settings_file,
@@ -80,12 +83,15 @@ __all__ = [
     "MASK",
     "AccessDenied",
     "BackendStats",
+    "CachePolicy",
     "CacheSettings",
     "CacheStats",
     "Capabilities",
     "ConfigError",
     "ConfigFile",
     "Conflict",
+    "DeadlineExceeded",
+    "DeadlineSettings",
     "DecryptionFailed",
     "EnvironmentSettings",
     "FieldNotFound",
@@ -134,6 +140,7 @@ __all__ = [
     "available_providers",
     "close_shared_managers",
     "contains_reference",
+    "deadline",
     "dump_config",
     "escape",
     "find_references",

@@ -31,6 +31,11 @@ def manager_arguments(
         "cache": env.cache.enabled,
         "cache_ttl": env.cache.ttl,
         "cache_maxsize": env.cache.maxsize,
+        "cache_max_stale": env.cache.max_stale,
+        "cache_refresh_ahead": env.cache.refresh_ahead,
+        "cache_negative_ttl": env.cache.negative_ttl,
+        "deadline": env.deadlines.resolve,
+        "health_deadline": env.deadlines.health,
         "environment": name,
     }
     caller = dict(overrides)

@@ -1,81 +1,71 @@
-"""The secret cache: TTL, size bound, invalidation, single-flight and counters.
+"""The secret cache: TTL, size bound, invalidation, single-flight, counters, and what
+it does when the backend fails.
 
-Built on :class:`cachetools.TTLCache` with an injectable timer, so tests tick a
-fake clock instead of sleeping. Only successful reads are cached; errors (not
-found included, so a secret created elsewhere shows up) go straight back.
+Built on :class:`cachetools.TLRUCache` with an injectable timer, so tests tick a
+fake clock instead of sleeping. Single-flight lives wholly here:
+:meth:`SecretCache.get_or_load` for one key and :meth:`SecretCache.get_or_load_many`
+for a batch. While a key is being loaded, every other caller asking for it (alone
+or in a batch) waits for that load (at most until its deadline,
+:mod:`secretwire.deadlines`).
 
-Single-flight lives wholly here: :meth:`SecretCache.get_or_load` for one key and
-:meth:`SecretCache.get_or_load_many` for a batch. While a key is being loaded,
-every other caller asking for it (alone or in a batch) waits for that load.
+A :class:`CachePolicy` adds, each off by default:
+
+* **stale-on-error** (``max_stale``): a value is kept that long past its TTL. When
+  a load of it fails with a *transient* error (the backend unavailable, throttled,
+  past its deadline) the kept value is served instead, marked with its age, and one
+  warning is logged per key and outage. Until the backend answers again, reads of
+  the key get the kept value at once while one background load per
+  ``probe_interval`` checks on it. Any other error (denied, not found, expired)
+  drops the kept value: it is never served after one.
+* **negative caching** (``negative_ttl``): an *absent* error (not found) is kept
+  that long and given again without a load; invalidation drops it.
+* **refresh-ahead** (``refresh_ahead``, a fraction of the TTL): a hit on an entry
+  older than that starts a background load of it, so a key read often is replaced
+  before it expires and its readers never wait. The background load is the key's
+  single flight: a reader that misses while it runs waits for it.
 """
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
+import logging
 import threading
 import time
 from collections.abc import Callable, Hashable, Iterable, Mapping
-from dataclasses import dataclass
-from typing import Generic, TypeVar, cast
+from typing import TYPE_CHECKING, Any, Generic, TypeVar, cast
 
-from cachetools import TTLCache
+from cachetools import TLRUCache
 
-__all__ = ["CacheStats", "SecretCache"]
+from . import deadlines
+
+if TYPE_CHECKING:
+    from concurrent.futures import ThreadPoolExecutor
+from ._cache_parts import CachePolicy, CacheStats
+from ._cache_parts import Entry as _Entry
+from ._cache_parts import Flight as _Flight
+from ._cache_parts import Lookup as _Lookup
+from ._cache_parts import fresh_copy as _fresh_copy
+
+__all__ = ["CachePolicy", "CacheStats", "SecretCache"]
+
+logger = logging.getLogger("secretwire")
 
 K = TypeVar("K", bound=Hashable)
 V = TypeVar("V")
 E = TypeVar("E", bound=Exception)
 
 
-@dataclass(frozen=True, slots=True)
-class CacheStats:
-    hits: int
-    misses: int
-    evictions: int
-    errors: int
-    loads: int
-    size: int
-    maxsize: int
-    ttl: float
-    load_seconds_total: float
-    load_seconds_max: float
-
-    @property
-    def hit_ratio(self) -> float:
-        total = self.hits + self.misses
-        return self.hits / total if total else 0.0
-
-    @property
-    def load_seconds_mean(self) -> float:
-        return self.load_seconds_total / self.loads if self.loads else 0.0
+class _NoOutcome(Exception):
+    """The error type of a one-key load: its errors are raised, never returned."""
 
 
-class _Flight(Generic[V]):
-    """One backend call in progress that other threads wait on."""
-
-    __slots__ = ("done", "error", "result")
-
-    def __init__(self) -> None:
-        self.done = threading.Event()
-        self.result: V | None = None
-        self.error: BaseException | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class _Lookup(Generic[V]):
-    """What :meth:`SecretCache._begin` found: a value, or a flight to lead or wait on."""
-
-    value: V | None
-    flight: _Flight[V] | None
-    leader: bool
-    generation: int
-
-
-class _CountingTTLCache(TTLCache[K, V]):
-    def __init__(self, maxsize: int, ttl: float, timer: Callable[[], float]) -> None:
-        super().__init__(maxsize=maxsize, ttl=ttl, timer=timer)
+class _CountingTLRUCache(TLRUCache[K, _Entry[V]]):
+    def __init__(self, maxsize: int, ttu: Callable[[K, _Entry[V], float], float], timer: Any):
+        super().__init__(maxsize=maxsize, ttu=ttu, timer=timer)
         self.evictions = 0
 
-    def popitem(self) -> tuple[K, V]:
+    def popitem(self) -> tuple[K, _Entry[V]]:
         # Called by cachetools only when the size bound forces an eviction.
         item = super().popitem()
         self.evictions += 1
@@ -83,7 +73,7 @@ class _CountingTTLCache(TTLCache[K, V]):
 
 
 class SecretCache(Generic[K, V]):
-    """A thread-safe TTL cache with single-flight loading.
+    """A thread-safe TTL cache with single-flight loading and a :class:`CachePolicy`.
 
     ``get_or_load(key, loader)`` returns the cached value or calls ``loader()``;
     ``get_or_load_many(keys, loader, error=...)`` does the same for a batch with one
@@ -100,45 +90,74 @@ class SecretCache(Generic[K, V]):
         maxsize: int = 1024,
         timer: Callable[[], float] = time.monotonic,
         group: Callable[[K], Hashable] = lambda key: key,
+        policy: CachePolicy[V] | None = None,
     ) -> None:
         if ttl <= 0:
             raise ValueError("cache ttl must be positive (disable the cache instead)")
         if maxsize < 1:
             raise ValueError("cache maxsize must be at least 1")
-        self._data: _CountingTTLCache[K, V] = _CountingTTLCache(maxsize, ttl, timer)
+        self._policy: CachePolicy[V] = policy or CachePolicy()
+        kept = ttl + self._policy.max_stale
+        negative = self._policy.negative_ttl
+
+        def ttu(key: K, entry: _Entry[V], now: float) -> float:
+            return now + (negative if entry.error is not None else kept)
+
+        self._data: _CountingTLRUCache[K, V] = _CountingTLRUCache(maxsize, ttu, timer)
+        self._timer = timer
         self._flights: dict[K, _Flight[V]] = {}
         self._lock = threading.Lock()
         self._group = group
         self._generation = 0
-        self._hits = self._misses = self._errors = self._loads = 0
-        self._load_total = self._load_max = 0.0
+        self._counts = dict.fromkeys(
+            ("hits", "misses", "errors", "loads", "stale_served", "negative_hits",
+             "refreshes", "refresh_failures", "deadline_failures", "background"),
+            0,
+        )  # fmt: skip
+        self._load_total = self._load_max = self._stale_age_max = 0.0
         self._ttl = ttl
         self._maxsize = maxsize
+        ahead = self._policy.refresh_ahead
+        self._refresh_after = ttl * ahead if ahead else None
+        self._pool: ThreadPoolExecutor | None = None
+        self._closed = False
 
+    # -- reads ---------------------------------------------------------------------------
     def peek(self, key: K) -> V | None:
-        """The cached value (counting a hit), or ``None`` without counting a miss."""
+        """The fresh cached value (counting a hit), or ``None`` without counting a miss."""
         with self._lock:
-            value = self._data.get(key)
-            if value is not None:
-                self._hits += 1
-            return value
+            entry = self._data.get(key)
+            if entry is None or entry.value is None or self._age(entry) >= self._ttl:
+                return None
+            self._counts["hits"] += 1
+            return entry.value
 
     def get_or_load(self, key: K, loader: Callable[[], V]) -> V:
-        value = self.peek(key)  # the hot path: one lock, one lookup, no allocation
-        if value is not None:
-            return value
-        entry = self._begin(key)  # re-checks under the lock: the value may have just landed
-        if entry.value is not None:
-            return entry.value
-        if not entry.leader:
-            return self._wait(entry.flight)
+        with self._lock:  # the hot path: a fresh value with no refresh due
+            entry = self._data.get(key)
+            if entry is not None and entry.value is not None:
+                age = self._timer() - entry.loaded
+                if age < self._ttl and (self._refresh_after is None or age < self._refresh_after):
+                    self._counts["hits"] += 1
+                    return entry.value
+        found = self._begin(key)
+        if found.background:
+            self._in_background({key: found}, lambda keys: {key: loader()}, _NoOutcome)
+        if found.value is not None:
+            return found.value
+        if found.error is not None:
+            raise found.error
+        if not found.leader:
+            return self._wait(found.flight)
         started = time.perf_counter()
         try:
             value = loader()
         except BaseException as err:
-            self._finish(key, entry, error=err, seconds=time.perf_counter() - started)
-            raise
-        self._finish(key, entry, value=value, seconds=time.perf_counter() - started)
+            stale = self._finish(key, found, error=err, seconds=time.perf_counter() - started)
+            if stale is None:
+                raise
+            return stale
+        self._finish(key, found, value=value, seconds=time.perf_counter() - started)
         return value
 
     def get_or_load_many(
@@ -152,31 +171,46 @@ class SecretCache(Generic[K, V]):
 
         Cached keys are served from the cache; keys another caller is loading are
         waited for; the rest go to ONE ``loader(missing_keys)`` call, which must map
-        every key it is given to its value or to an ``error`` instance (not cached).
-        A key another caller's load failed for gets that error when it is an
-        ``error``; anything else it raised is raised here too. If ``loader`` itself
-        raises, every caller waiting on its keys gets that exception.
+        every key it is given to its value or to an ``error`` instance. A key
+        another caller's load failed for gets that error when it is an ``error``;
+        anything else it raised is raised here too. If ``loader`` itself raises,
+        every caller waiting on its keys gets that exception (a transient ``error``
+        is each key's outcome instead, so kept values can stand in for it).
         """
         results: dict[K, V | E] = {}
         waiting: list[tuple[K, _Lookup[V]]] = []
         leading: dict[K, _Lookup[V]] = {}
+        behind: dict[K, _Lookup[V]] = {}
+        foreign: BaseException | None = None  # a kept error that is no ``error``: raised last
         for key in dict.fromkeys(keys):
-            entry = self._begin(key)
-            if entry.value is not None:
-                results[key] = entry.value
-            elif entry.leader:
-                leading[key] = entry
+            found = self._begin(key)
+            if found.background:
+                behind[key] = found
+            if found.value is not None:
+                results[key] = found.value
+            elif found.error is not None:
+                if isinstance(found.error, error):
+                    results[key] = found.error
+                else:
+                    foreign = found.error
+            elif found.leader:
+                leading[key] = found
             else:
-                waiting.append((key, entry))
+                waiting.append((key, found))
+        if behind:
+            self._in_background(behind, loader, error)
         if leading:
             results.update(self._load_batch(leading, loader, error))
-        for key, entry in waiting:
+        for key, found in waiting:
             try:
-                results[key] = self._wait(entry.flight)
+                results[key] = self._wait(found.flight)
             except error as err:
                 results[key] = err
+        if foreign is not None:
+            raise foreign
         return results
 
+    # -- loading -------------------------------------------------------------------------
     def _load_batch(
         self,
         leading: dict[K, _Lookup[V]],
@@ -186,93 +220,216 @@ class SecretCache(Generic[K, V]):
         """Run ``loader`` for the flights this caller leads and finish each of them."""
         started = time.perf_counter()
         try:
-            loaded = loader(list(leading))
+            loaded: Mapping[K, V | E] = loader(list(leading))
         except BaseException as err:
-            for key, entry in leading.items():
-                self._finish(key, entry, error=err)
-            raise
+            if not (isinstance(err, error) and self._policy.transient(err)):
+                for key, found in leading.items():
+                    self._finish(key, found, error=err)
+                raise
+            loaded = dict.fromkeys(leading, err)
         seconds = (time.perf_counter() - started) / len(leading)
         results: dict[K, V | E] = {}
         broken: RuntimeError | None = None
-        for key, entry in leading.items():
+        for key, found in leading.items():
             if key not in loaded:  # every flight is finished first: no waiter hangs
                 broken = RuntimeError("the loader returned no outcome for a key")
-                self._finish(key, entry, error=broken, seconds=seconds)
+                self._finish(key, found, error=broken, seconds=seconds)
                 continue
             outcome = loaded[key]
             if isinstance(outcome, error):
-                self._finish(key, entry, error=outcome, seconds=seconds)
+                stale = self._finish(key, found, error=outcome, seconds=seconds)
+                results[key] = outcome if stale is None else stale
             else:
-                self._finish(key, entry, value=cast(V, outcome), seconds=seconds)
-            results[key] = outcome
+                self._finish(key, found, value=cast(V, outcome), seconds=seconds)
+                results[key] = outcome
         if broken is not None:
             raise broken
         return results
+
+    def _in_background(
+        self,
+        leading: dict[K, _Lookup[V]],
+        loader: Callable[[list[K]], Mapping[K, V | E]],
+        error: type[E],
+    ) -> None:
+        """Load the keys whose flights the caller leads on the cache's background
+        threads, under a deadline as long as the caller's (started afresh: nobody
+        waits for it), with the caller's context variables."""
+        found = deadlines.current()
+        seconds = None if found is None else found.seconds
+
+        def run() -> None:
+            # Every flight is finished whatever happens; nobody is left to tell.
+            with deadlines.deadline(seconds, nested=False), contextlib.suppress(BaseException):
+                self._load_batch(leading, loader, error)
+
+        with self._lock:
+            if self._pool is None and not self._closed:
+                # Kept threads: a reader must not pay for starting one.
+                from concurrent.futures import ThreadPoolExecutor  # noqa: PLC0415 - rarely needed
+
+                self._pool = ThreadPoolExecutor(4, thread_name_prefix="secretwire-refresh")
+            pool = self._pool
+        try:
+            if pool is not None:
+                pool.submit(contextvars.copy_context().run, run)
+                return
+        except RuntimeError:  # shut down meanwhile
+            pass
+        run()  # closed: finish the flights here rather than leave them open
 
     def _begin(self, key: K) -> _Lookup[V]:
         """Look ``key`` up and, on a miss, join or start its single flight.
 
         One lock covers the lookup and the flight registration, so a thread can
-        never miss, then find the value already loaded, and load it again. A
-        caller that gets ``leader=True`` must call :meth:`_finish`.
+        never miss, then find the value already loaded, and load it again. A caller
+        that gets ``leader=True`` must call :meth:`_finish`.
         """
         with self._lock:
-            value = self._data.get(key)
-            if value is not None:
-                self._hits += 1
-                return _Lookup(value, None, False, self._generation)
-            self._misses += 1
+            generation = self._generation
+            entry = self._data.get(key)
+            if entry is not None and entry.error is not None:
+                self._counts["negative_hits"] += 1
+                return _Lookup(None, _fresh_copy(entry.error), None, False, generation)
+            if entry is not None and entry.value is not None:
+                found = self._hit(key, entry, generation)
+                if found is not None:
+                    return found
+            self._counts["misses"] += 1
             flight = self._flights.get(key)
             if flight is not None:
-                return _Lookup(None, flight, False, self._generation)
+                return _Lookup(None, None, flight, False, generation)
             flight = self._flights[key] = _Flight()
-            return _Lookup(None, flight, True, self._generation)
+            return _Lookup(None, None, flight, True, generation)
+
+    def _hit(self, key: K, entry: _Entry[V], generation: int) -> _Lookup[V] | None:
+        """A hit on ``entry`` (under the lock): fresh, or stale while its backend
+        fails; ``None`` when it must be loaded. May start a background flight."""
+        assert entry.value is not None  # noqa: S101 - checked by the caller
+        now = self._timer()
+        age = now - entry.loaded
+        value = entry.value
+        if age < self._ttl:
+            self._counts["hits"] += 1
+            due = self._refresh_after is not None and age >= self._refresh_after
+        elif entry.failing and self._policy.usable(value):
+            value = self._served_stale(value, age)
+            due = now >= entry.probe_at
+            if due:
+                entry.probe_at = now + self._policy.probe_interval
+        else:
+            return None
+        if not due or key in self._flights:
+            return _Lookup(value, None, None, False, generation)
+        if self._counts["background"] >= self._policy.max_refreshes:
+            return _Lookup(value, None, None, False, generation)
+        self._counts["background"] += 1
+        self._counts["refreshes"] += 1
+        flight = self._flights[key] = _Flight()
+        return _Lookup(value, None, flight, True, generation, background=True)
+
+    def _served_stale(self, value: V, age: float) -> V:
+        self._counts["stale_served"] += 1
+        self._stale_age_max = max(self._stale_age_max, age)
+        return self._policy.aged(value, age)
 
     def _finish(
         self,
         key: K,
-        entry: _Lookup[V],
+        found: _Lookup[V],
         *,
         value: V | None = None,
         error: BaseException | None = None,
         seconds: float = 0.0,
-    ) -> None:
-        """Complete a flight started with :meth:`_begin`.
+    ) -> V | None:
+        """Complete a flight started by :meth:`_begin`; with ``error``, return the
+        kept value served in its place, if any.
 
         A write or invalidation that happened while the flight was loading makes
         the value possibly stale: waiters get it, the cache does not keep it.
         """
-        flight = entry.flight
-        if flight is None or not entry.leader:
+        flight = found.flight
+        if flight is None or not found.leader:
             raise RuntimeError("_finish() is for the leader of a flight")
+        stale: V | None = None
+        warn: tuple[Hashable, float] | None = None
         with self._lock:
-            self._record_load(seconds)
-            if error is not None:
-                self._errors += 1
-            elif value is not None and entry.generation == self._generation:
-                self._data[key] = value
+            self._record_load(seconds, failed=error is not None, background=found.background)
+            current = found.generation == self._generation
+            if error is None:
+                if value is not None and current:
+                    self._data[key] = _Entry(value, None, self._timer())
+            elif current:
+                stale, warn = self._after_error(key, error)
             self._flights.pop(key, None)
-        flight.result = value
-        flight.error = error
+        if warn is not None:
+            logger.warning(
+                "secret %r: the backend failed (%s); serving the cached value (%.0f s old) "
+                "for up to %g s past its TTL while it is down",
+                warn[0], type(error).__name__, warn[1], self._policy.max_stale,
+            )  # fmt: skip
+        flight.stale = stale is not None
+        flight.result = value if stale is None else stale
+        flight.error = error if stale is None else None
         flight.done.set()
+        return stale
 
-    @staticmethod
-    def _wait(flight: _Flight[V] | None) -> V:
+    def _after_error(
+        self, key: K, error: BaseException
+    ) -> tuple[V | None, tuple[Hashable, float] | None]:
+        """Under the lock, after a load of ``key`` failed: keep, drop or stand in.
+        The kept value to serve instead (if any), and what to warn about (the first
+        failure of an outage)."""
+        policy = self._policy
+        now = self._timer()
+        entry = self._data.get(key)
+        if not policy.transient(error):
+            self._data.pop(key, None)  # denied, not found, expired...: never served again
+            if policy.negative_ttl > 0 and policy.absent(error):
+                self._data[key] = _Entry(None, error, now)
+            return None, None
+        if entry is None or entry.value is None or not policy.usable(entry.value):
+            return None, None
+        age = now - entry.loaded
+        if age < self._ttl:
+            return entry.value, None  # a refresh-ahead failed early: the value is fresh
+        warn = None if entry.failing else (self._group(key), age)
+        entry.failing = True
+        entry.probe_at = now + policy.probe_interval
+        return self._served_stale(entry.value, age), warn
+
+    def _wait(self, flight: _Flight[V] | None) -> V:
         if flight is None:
             raise RuntimeError("nothing to wait for: the lookup was a hit")
-        flight.done.wait()
+        if not flight.done.wait(deadlines.remaining()):
+            with self._lock:
+                self._counts["deadline_failures"] += 1
+            raise deadlines.exceeded(operation="wait for a read in progress")
         if flight.error is not None:
             raise flight.error
         assert flight.result is not None  # noqa: S101 - set before done
+        if flight.stale:
+            with self._lock:
+                self._counts["stale_served"] += 1
         return flight.result
 
-    def _record_load(self, seconds: float) -> None:
-        self._loads += 1
+    def _age(self, entry: _Entry[V]) -> float:
+        return self._timer() - entry.loaded
+
+    def _record_load(self, seconds: float, *, failed: bool, background: bool) -> None:
+        counts = self._counts
+        counts["loads"] += 1
+        counts["errors"] += failed
+        if background:
+            counts["background"] -= 1
+            counts["refresh_failures"] += failed
         self._load_total += seconds
         self._load_max = max(self._load_max, seconds)
 
+    # -- invalidation and stats ------------------------------------------------------------
     def invalidate(self, group: Hashable) -> int:
-        """Drop every entry whose key belongs to ``group``; return how many."""
+        """Drop every entry (negative ones too) whose key belongs to ``group``; return
+        how many."""
         with self._lock:
             self._generation += 1
             doomed = [key for key in list(self._data.keys()) if self._group(key) == group]
@@ -285,6 +442,16 @@ class SecretCache(Generic[K, V]):
             self._generation += 1
             self._data.clear()
 
+    def close(self) -> None:
+        """Drop every entry and stop the background threads (loads in progress end
+        at their deadline). A closed cache still works, loading in the foreground."""
+        with self._lock:
+            pool, self._pool = self._pool, None
+            self._closed = True
+        self.clear()
+        if pool is not None:
+            pool.shutdown(wait=False)
+
     def __len__(self) -> int:
         with self._lock:
             return len(self._data)
@@ -292,15 +459,22 @@ class SecretCache(Generic[K, V]):
     def stats(self) -> CacheStats:
         with self._lock:
             self._data.expire()
+            counts = self._counts
             return CacheStats(
-                hits=self._hits,
-                misses=self._misses,
+                hits=counts["hits"],
+                misses=counts["misses"],
                 evictions=self._data.evictions,
-                errors=self._errors,
-                loads=self._loads,
+                errors=counts["errors"],
+                loads=counts["loads"],
                 size=len(self._data),
                 maxsize=self._maxsize,
                 ttl=self._ttl,
                 load_seconds_total=self._load_total,
                 load_seconds_max=self._load_max,
+                stale_served=counts["stale_served"],
+                stale_age_max=self._stale_age_max,
+                negative_hits=counts["negative_hits"],
+                refreshes=counts["refreshes"],
+                refresh_failures=counts["refresh_failures"],
+                deadline_failures=counts["deadline_failures"],
             )

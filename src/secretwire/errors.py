@@ -18,6 +18,7 @@ code that already catches ``LookupError`` or ``PermissionError`` keeps working::
         ├── SecretExpired                               past its expiry (enforced by the base)
         ├── SecretNotYetValid                           before its not-before time
         ├── ProviderUnavailable       (+ ConnectionError)
+        │   └── DeadlineExceeded                        no answer before the operation's deadline
         ├── Conflict                                    lost a write race, name state
         ├── UnsupportedOperation      (+ NotImplementedError)
         ├── InvalidSecret             (+ ValueError)    bad name, value too large
@@ -46,6 +47,7 @@ __all__ = [
     "AccessDenied",
     "ConfigError",
     "Conflict",
+    "DeadlineExceeded",
     "DecryptionFailed",
     "FieldNotFound",
     "InvalidSecret",
@@ -355,6 +357,13 @@ class ProviderUnavailable(ProviderError, ConnectionError):
     """The backend could not be reached or did not answer in time."""
 
     kind = "unavailable"
+
+
+class DeadlineExceeded(ProviderUnavailable):
+    """The operation's deadline passed before the backend answered (see
+    :mod:`secretwire.deadlines`): a hung or slow backend, never a missing secret."""
+
+    kind = "deadline exceeded"
 
 
 class Conflict(ProviderError):

@@ -19,6 +19,8 @@ from typing import Any, TypeVar
 
 from ._build import manager_arguments
 from .cache import CacheStats, SecretCache
+from .cache_settings import CacheSettings, secret_policy
+from .deadlines import DEFAULT_HEALTH_DEADLINE, DEFAULT_RESOLVE_DEADLINE, deadline
 from .errors import ProviderError, SecretwireError
 from .masking import Redactor, default_redactor
 from .pipeline import (
@@ -43,6 +45,7 @@ __all__ = ["Metrics", "SecretManager"]
 logger = logging.getLogger("secretwire")
 
 _K = TypeVar("_K", bound=Hashable)
+_CACHE = CacheSettings()
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,6 +63,27 @@ class Metrics:
     def hit_ratio(self) -> float:
         return self.cache.hit_ratio if self.cache else 0.0
 
+    @property
+    def stale_served(self) -> int:
+        """Reads served a value past its TTL because the backend failed."""
+        return self.cache.stale_served if self.cache else 0
+
+    @property
+    def negative_hits(self) -> int:
+        """Reads answered "not found" from the cache, without a backend call."""
+        return self.cache.negative_hits if self.cache else 0
+
+    @property
+    def refreshes(self) -> int:
+        """Background reloads started (refresh-ahead, probes of a failing backend)."""
+        return self.cache.refreshes if self.cache else 0
+
+    @property
+    def deadline_failures(self) -> int:
+        """Backend calls, and waits for another caller's call, stopped by a deadline."""
+        waits = self.cache.deadline_failures if self.cache else 0
+        return self.backend.deadline_failures + waits
+
 
 def _name_of(key: Key) -> str:
     return key[0]
@@ -69,7 +93,13 @@ class SecretManager:
     """Get, set, list and resolve secrets through one provider and the pipeline.
 
     ``cache_ttl`` (seconds) and ``cache_maxsize`` bound the cache; ``cache=False``
-    disables it. ``timer`` drives the cache TTL (inject a fake clock in tests).
+    disables it. ``cache_max_stale`` (seconds past the TTL a value is served while
+    the backend fails), ``cache_refresh_ahead`` (fraction of the TTL after which a
+    read reloads it in the background) and ``cache_negative_ttl`` (seconds "not
+    found" is remembered) are its policy; 0 turns each off. ``deadline`` bounds
+    every operation (a whole ``resolve`` included) and ``health_deadline`` a health
+    check, in seconds (``None``: no deadline; see ``docs/resilience.md``).
+    ``timer`` drives the cache TTL (inject a fake clock in tests).
     ``before_cache`` layers sit above the cache (authorization, audit: they see
     every request); ``after_cache`` layers sit between the cache and the provider
     (fallback: it sees only real backend calls). ``max_workers`` bounds the
@@ -83,6 +113,11 @@ class SecretManager:
         cache: bool = True,
         cache_ttl: float = 300.0,
         cache_maxsize: int = 1024,
+        cache_max_stale: float = _CACHE.max_stale,
+        cache_refresh_ahead: float = _CACHE.refresh_ahead,
+        cache_negative_ttl: float = _CACHE.negative_ttl,
+        deadline: float | None = DEFAULT_RESOLVE_DEADLINE,
+        health_deadline: float | None = DEFAULT_HEALTH_DEADLINE,
         timer: Callable[[], float] = time.monotonic,
         before_cache: Sequence[LayerFactory] = (),
         after_cache: Sequence[LayerFactory] = (),
@@ -91,14 +126,21 @@ class SecretManager:
     ) -> None:
         self.provider = provider
         self.environment = environment
+        self.deadline = deadline
+        self.health_deadline = health_deadline
         self._stage = ProviderStage(provider, max_workers=max_workers)
         handler: Handler = self._stage
         for factory in reversed(after_cache):
             handler = factory(handler)
         self._cache: SecretCache[Key, Secret] | None = None
         if cache:
+            policy = secret_policy(
+                max_stale=cache_max_stale,
+                refresh_ahead=cache_refresh_ahead,
+                negative_ttl=cache_negative_ttl,
+            )
             self._cache = SecretCache(
-                ttl=cache_ttl, maxsize=cache_maxsize, timer=timer, group=_name_of
+                ttl=cache_ttl, maxsize=cache_maxsize, timer=timer, group=_name_of, policy=policy
             )
             handler = CacheLayer(handler, self._cache)
         for factory in reversed(before_cache):
@@ -126,7 +168,7 @@ class SecretManager:
         ``pyproject.toml`` with ``[tool.secretwire]`` from the current directory
         upwards. The environment is ``environment``, else the variable the settings
         name (``SECRETWIRE_ENV`` by default), else the settings' ``default_environment``.
-        The cache, fallback and circuit breaker settings come from the file;
+        The cache, deadline, fallback and circuit breaker settings come from the file;
         ``overrides`` go to the constructor (``before_cache=[...]``, ``timer=...``, which
         also drives the circuit breakers, ``cache=False``...); layers the settings ask
         for (``policy:``, ``audit:``) come first, above the caller's and the cache.
@@ -147,7 +189,8 @@ class SecretManager:
     def get(self, name: str, *, version: str | None = None) -> Secret:
         """The current (or given) version of ``name``. Raises :class:`SecretNotFound`."""
         self._check_open()
-        return self._served(self._pipeline.get(name, version=version))
+        with deadline(self.deadline):
+            return self._served(self._pipeline.get(name, version=version))
 
     def get_version(self, name: str, version: str) -> Secret:
         return self.get(name, version=version)
@@ -158,7 +201,8 @@ class SecretManager:
         Cached pairs come from the cache; the rest are fetched concurrently.
         """
         self._check_open()
-        results = self._pipeline.get_many(list(dict.fromkeys(keys)))
+        with deadline(self.deadline):
+            results = self._pipeline.get_many(list(dict.fromkeys(keys)))
         for outcome in results.values():
             if isinstance(outcome, Secret):
                 self._served(outcome)
@@ -177,12 +221,14 @@ class SecretManager:
     def list(self, prefix: str = "") -> builtins.list[str]:
         """Secret names starting with ``prefix`` (never values), sorted."""
         self._check_open()
-        return self._pipeline.list(prefix)
+        with deadline(self.deadline):
+            return self._pipeline.list(prefix)
 
     def versions(self, name: str) -> builtins.list[SecretVersion]:
         """Versions of ``name``, newest first."""
         self._check_open()
-        return self._pipeline.versions(name)
+        with deadline(self.deadline):
+            return self._pipeline.versions(name)
 
     # -- writes ----------------------------------------------------------------
     def set(
@@ -201,12 +247,14 @@ class SecretManager:
         value = secret_value(value)
         self._check_open()
         write = Write(name, value, metadata or {}, tags or {}, expires_at)
-        return self._pipeline.set(write)
+        with deadline(self.deadline):
+            return self._pipeline.set(write)
 
     def delete(self, name: str) -> None:
         """Delete ``name`` with all its versions; cached copies are invalidated."""
         self._check_open()
-        self._pipeline.delete(name)
+        with deadline(self.deadline):
+            self._pipeline.delete(name)
 
     # -- authorization ---------------------------------------------------------
     def authorize(self, operation: str, name: str, *, principal: str | None = None) -> None:
@@ -229,9 +277,11 @@ class SecretManager:
     ) -> Any:
         """A copy of ``tree`` with every reference replaced by its value.
 
-        Raises :class:`ResolutionError` listing every failed reference.
+        Raises :class:`ResolutionError` listing every failed reference. The whole
+        resolution is bounded by ``deadline``.
         """
-        return self._resolver.resolve(tree, source=source, lines=lines, reveal=reveal)
+        with deadline(self.deadline):
+            return self._resolver.resolve(tree, source=source, lines=lines, reveal=reveal)
 
     def resolve_with_provenance(
         self,
@@ -241,9 +291,10 @@ class SecretManager:
         lines: Mapping[str, int] | None = None,
         reveal: bool = True,
     ) -> Resolution:
-        return self._resolver.resolve_with_provenance(
-            tree, source=source, lines=lines, reveal=reveal
-        )
+        with deadline(self.deadline):
+            return self._resolver.resolve_with_provenance(
+                tree, source=source, lines=lines, reveal=reveal
+            )
 
     def resolve_texts(
         self,
@@ -257,9 +308,10 @@ class SecretManager:
         """Resolve texts keyed by the caller's sites in one batch (see
         :meth:`Resolver.resolve_texts` and ``docs/sites.md``)."""
         self._check_open()
-        return self._resolver.resolve_texts(
-            texts, reveal=reveal, where=where, source=source, lines=lines
-        )
+        with deadline(self.deadline):
+            return self._resolver.resolve_texts(
+                texts, reveal=reveal, where=where, source=source, lines=lines
+            )
 
     # -- masking ---------------------------------------------------------------
     def _served(self, secret: Secret) -> Secret:
@@ -281,9 +333,11 @@ class SecretManager:
 
     # -- health and metrics ----------------------------------------------------
     def health(self) -> Health:
-        """Check the provider; never raises for a backend problem."""
+        """Check the provider within ``health_deadline``; never raises for a backend
+        problem."""
         self._check_open()
-        return self._pipeline.health()
+        with deadline(self.health_deadline):
+            return self._pipeline.health()
 
     def metrics(self) -> Metrics:
         return Metrics(
@@ -313,7 +367,8 @@ class SecretManager:
         if self._closed:
             return
         self._closed = True
-        self.clear_cache()
+        if self._cache is not None:
+            self._cache.close()
         self._pipeline.close()
 
     @property

@@ -5,7 +5,8 @@ Requests flow down and results flow back up::
     SecretManager
       └─ [authorize]        RBAC (a later layer; slot: ``before_cache``)
          └─ [audit]         audit log (a later layer; slot: ``before_cache``)
-            └─ CacheLayer   TTL + size bound + invalidation + single-flight
+            └─ CacheLayer   TTL + size bound + invalidation + single-flight,
+               │            stale-on-error, negative caching, refresh-ahead
                └─ [failover]  fallback chain + circuit breakers (slot: ``after_cache``;
                   │               ``secretwire.failover``, composed in ``_build``)
                   └─ ProviderStage  calls the provider, times it, types its errors
@@ -23,6 +24,7 @@ from __future__ import annotations
 
 import bisect
 import builtins
+import contextvars
 import dataclasses
 import logging
 import threading
@@ -32,8 +34,9 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
+from . import deadlines
 from .cache import SecretCache
-from .errors import ProviderError, SecretwireError
+from .errors import DeadlineExceeded, ProviderError, SecretwireError
 from .providers.base import SecretProvider
 from .types import Health, HealthStatus, Key, Secret, SecretVersion, Write
 
@@ -91,7 +94,8 @@ def _loading(keys: Sequence[Key]) -> None:
 def fetch_each(get: Callable[..., Secret], keys: Sequence[Key], *, max_workers: int = 8) -> Results:
     """Call ``get(name, version=...)`` for every key, concurrently (bounded).
 
-    Each key maps to its secret or to the :class:`ProviderError` it raised.
+    Each key maps to its secret or to the :class:`ProviderError` it raised. Each call
+    runs in a copy of the caller's context: its deadline reaches the worker threads.
     """
 
     def one(key: Key) -> Secret | ProviderError:
@@ -106,7 +110,8 @@ def fetch_each(get: Callable[..., Secret], keys: Sequence[Key], *, max_workers: 
 
     workers = min(max_workers, len(keys))
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="secretwire") as pool:
-        return dict(zip(keys, pool.map(one, keys), strict=True))
+        futures = [pool.submit(contextvars.copy_context().run, one, key) for key in keys]
+        return {key: future.result() for key, future in zip(keys, futures, strict=True)}
 
 
 class Handler(ABC):
@@ -219,7 +224,9 @@ LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0
 class BackendStats:
     """Calls that reached the provider, and how long they took. ``buckets[i]`` counts
     the calls that took more than ``LATENCY_BUCKETS[i - 1]`` and at most
-    ``LATENCY_BUCKETS[i]`` seconds; the last, longer than every bound."""
+    ``LATENCY_BUCKETS[i]`` seconds; the last, longer than every bound.
+    ``deadline_failures`` counts calls stopped by their operation's deadline
+    (:mod:`secretwire.deadlines`)."""
 
     calls: int
     errors: int
@@ -227,6 +234,7 @@ class BackendStats:
     seconds_max: float
     by_operation: Mapping[str, int]
     buckets: tuple[int, ...] = (0,) * (len(LATENCY_BUCKETS) + 1)
+    deadline_failures: int = 0
 
     @property
     def seconds_mean(self) -> float:
@@ -283,7 +291,8 @@ class ProviderStage(Handler):
 
     An exception that is not a :class:`SecretwireError` is a provider bug; it is
     re-raised as :class:`ProviderError` without its text (which could hold a
-    value), the original kept on ``.original`` for debugging.
+    value), the original kept on ``.original`` for debugging. Past the deadline in
+    force, no call starts (:class:`DeadlineExceeded`), whatever the provider.
     """
 
     def __init__(self, provider: SecretProvider, *, max_workers: int = 8) -> None:
@@ -295,6 +304,7 @@ class ProviderStage(Handler):
         self._lock = threading.Lock()
         self._calls: dict[str, int] = {}
         self._errors = 0
+        self._late = 0
         self._seconds_total = 0.0
         self._seconds_max = 0.0
         self._buckets = [0] * (len(LATENCY_BUCKETS) + 1)
@@ -305,6 +315,7 @@ class ProviderStage(Handler):
         outcome = "ok"  # an exception's class name, never the exception (it may hold a value)
         wrapped: ProviderError | None = None
         try:
+            deadlines.check(operation=operation, provider=self.provider_name)
             return fn()
         except SecretwireError as err:
             outcome = type(err).__name__
@@ -318,7 +329,7 @@ class ProviderStage(Handler):
             wrapped.original = err  # for --debug only: off the chain, see below
         finally:
             seconds = time.perf_counter() - started
-            self._record(operation, seconds, outcome != "ok")
+            self._record(operation, seconds, outcome)
             if logger.isEnabledFor(logging.DEBUG):
                 # Names and outcomes only: values never reach a log record.
                 logger.debug(
@@ -333,16 +344,17 @@ class ProviderStage(Handler):
         # frames may hold a value) is neither __cause__ nor __context__.
         raise wrapped
 
-    def _record(self, operation: str, seconds: float, failed: bool) -> None:
+    def _record(self, operation: str, seconds: float, outcome: str) -> None:
         with self._lock:
             self._calls[operation] = self._calls.get(operation, 0) + 1
-            self._errors += failed
+            self._errors += outcome != "ok"
+            self._late += outcome == DeadlineExceeded.__name__
             self._seconds_total += seconds
             self._seconds_max = max(self._seconds_max, seconds)
             self._buckets[bisect.bisect_left(LATENCY_BUCKETS, seconds)] += 1
             listeners = tuple(self._listeners)
         for listener in listeners:
-            listener(operation, seconds, failed)
+            listener(operation, seconds, outcome != "ok")
 
     def listen(self, listener: Callable[[str, float, bool], None]) -> None:
         """Call ``listener(operation, seconds, failed)`` after every backend call (an
@@ -359,6 +371,7 @@ class ProviderStage(Handler):
                 seconds_max=self._seconds_max,
                 by_operation=dict(self._calls),
                 buckets=tuple(self._buckets),
+                deadline_failures=self._late,
             )
 
     def backends(self) -> tuple[Backend, ...]:
@@ -438,7 +451,9 @@ class ProviderStage(Handler):
 
 
 class CacheLayer(Layer):
-    """Serves repeated reads from a :class:`SecretCache`; every write invalidates."""
+    """Serves repeated reads from a :class:`SecretCache`; every write invalidates
+    (kept "not found" answers too). What the cache does when the backend fails is
+    its policy's (:class:`~secretwire.cache.CachePolicy`)."""
 
     def __init__(self, inner: Handler, cache: SecretCache[Key, Secret]) -> None:
         super().__init__(inner)

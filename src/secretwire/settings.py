@@ -5,6 +5,7 @@
     environment_variable: APP_ENV      # optional; default SECRETWIRE_ENV
     default_environment: development   # optional; used when the variable is unset
     cache: {ttl: 300, maxsize: 1024}   # optional; per-environment override allowed
+    deadlines: {resolve: 5, health: 2} # optional; per-environment override allowed
     environments:
       development:
         provider: file
@@ -37,7 +38,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ._schema import mapping, no_unknown
+from .cache_settings import CacheSettings, DeadlineSettings, parse_cache, parse_deadlines
 from .configfile import load_config, parse_toml
+from .deadlines import deadline
 from .errors import ConfigError, ProviderError, ResolutionError
 from .failover import config as failover
 from .failover.detect import AUTO, check_auto_options, detect
@@ -54,6 +58,7 @@ __all__ = [
     "DEFAULT_ENV_VAR",
     "SETTINGS_FILENAMES",
     "CacheSettings",
+    "DeadlineSettings",
     "EnvironmentSettings",
     "Settings",
     "find_settings_file",
@@ -66,17 +71,9 @@ CONFIG_ENV_VAR = "SECRETWIRE_CONFIG"
 DEFAULT_ENV_VAR = "SECRETWIRE_ENV"
 SETTINGS_FILENAMES = ("secretwire.yaml", "secretwire.yml")
 
-_TOP_KEYS = {"environment_variable", "default_environment", "cache", "environments"}
+_TOP_KEYS = {"environment_variable", "default_environment", "cache", "deadlines", "environments"}
 _TOP_KEYS |= {"policy", "audit"}  # governance: secretwire/governance/config.py
-_ENV_KEYS = {"provider", "options", "bootstrap", "cache"} | failover.KEYS
-_CACHE_KEYS = {"enabled", "ttl", "maxsize"}
-
-
-@dataclass(frozen=True, slots=True)
-class CacheSettings:
-    enabled: bool = True
-    ttl: float = 300.0
-    maxsize: int = 1024
+_ENV_KEYS = {"provider", "options", "bootstrap", "cache", "deadlines"} | failover.KEYS
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,7 +82,8 @@ class EnvironmentSettings:
     provider: str
     options: Mapping[str, Any] = field(default_factory=dict)
     bootstrap: str | None = None
-    cache: CacheSettings = CacheSettings()
+    cache: CacheSettings = field(default_factory=CacheSettings)
+    deadlines: DeadlineSettings = field(default_factory=DeadlineSettings)
     failover: failover.FailoverSettings = field(default_factory=failover.FailoverSettings)
 
 
@@ -158,14 +156,17 @@ class Settings:
         provider (no cache), ``${secret:...}`` resolved in one pass. A string that held
         a secret reference becomes a :class:`SecretValue`."""
         boot = None
+        limit = None
         if env.bootstrap is not None:
             boot = ProviderStage(self._build_provider(env.bootstrap, chain))
+            limit = self.environments[env.bootstrap].deadlines.resolve
         key = f"environments.{env.name}.options"
         try:
-            resolved = Resolver(boot, environ=os.environ).resolve_texts(
-                dict(walk_strings(env.options, source=self.source)),
-                source=f"{self.source}: {key}",
-            )
+            with deadline(limit):  # the bootstrap environment's, as a manager of it would
+                resolved = Resolver(boot, environ=os.environ).resolve_texts(
+                    dict(walk_strings(env.options, source=self.source)),
+                    source=f"{self.source}: {key}",
+                )
         except ResolutionError as err:
             raise self._options_error(env, err) from None
         finally:
@@ -260,17 +261,18 @@ def parse_settings(
 ) -> Settings:
     """Validate settings already loaded into Python objects (``lines``: the line of
     each location, for errors)."""
-    top = _mapping(data, source, "")
-    _no_unknown(top, _TOP_KEYS, source, "")
-    cache = _cache(top.get("cache"), CacheSettings(), source, "cache")
-    raw_envs = _mapping(top.get("environments"), source, "environments")
+    top = mapping(data, source, "")
+    no_unknown(top, _TOP_KEYS, source, "")
+    cache = parse_cache(top.get("cache"), CacheSettings(), source, "cache")
+    deadlines = parse_deadlines(top.get("deadlines"), DeadlineSettings(), source, "deadlines")
+    raw_envs = mapping(top.get("environments"), source, "environments")
     if not raw_envs:
         raise ConfigError("at least one environment is required", source=source, key="environments")
     environments = {}
     for name, raw in raw_envs.items():
         key = f"environments.{name}"
-        spec = _mapping(raw, source, key)
-        _no_unknown(spec, _ENV_KEYS, source, key)
+        spec = mapping(raw, source, key)
+        no_unknown(spec, _ENV_KEYS, source, key)
         provider = spec.get("provider")
         if not isinstance(provider, str) or not provider:
             raise ConfigError("provider name is required", source=source, key=f"{key}.provider")
@@ -288,7 +290,7 @@ def parse_settings(
                 key=f"{key}.bootstrap",
             )
         options = spec.get("options") or {}
-        _mapping(options, source, f"{key}.options")
+        mapping(options, source, f"{key}.options")
         if provider == AUTO:
             check_auto_options(options, source=source, key=f"{key}.options")
         environments[str(name)] = EnvironmentSettings(
@@ -296,7 +298,8 @@ def parse_settings(
             provider=provider,
             options=dict(options),
             bootstrap=bootstrap,
-            cache=_cache(spec.get("cache"), cache, source, f"{key}.cache"),
+            cache=parse_cache(spec.get("cache"), cache, source, f"{key}.cache"),
+            deadlines=parse_deadlines(spec.get("deadlines"), deadlines, source, f"{key}.deadlines"),
             failover=failover.parse_failover(
                 spec, name=str(name), environments=raw_envs, source=source
             ),
@@ -315,38 +318,3 @@ def parse_settings(
         top, source=source, base_dir=base_dir, environments=environments, lines=lines
     )
     return Settings(source, base_dir, environments, variable, default, governance)
-
-
-def _mapping(value: Any, source: str, key: str) -> Mapping[str, Any]:
-    if value is None:
-        return {}
-    if not isinstance(value, Mapping):
-        raise ConfigError(
-            f"expected a mapping, got {type(value).__name__}", source=source, key=key or None
-        )
-    return value
-
-
-def _no_unknown(data: Mapping[str, Any], allowed: set[str], source: str, key: str) -> None:
-    for item in data:
-        if item not in allowed:
-            where = f"{key}.{item}" if key else str(item)
-            expected = ", ".join(sorted(allowed))
-            raise ConfigError(
-                f"unknown key (expected one of: {expected})", source=source, key=where
-            )
-
-
-def _cache(value: Any, base: CacheSettings, source: str, key: str) -> CacheSettings:
-    data = _mapping(value, source, key)
-    _no_unknown(data, _CACHE_KEYS, source, key)
-    enabled = data.get("enabled", base.enabled)
-    ttl = data.get("ttl", base.ttl)
-    maxsize = data.get("maxsize", base.maxsize)
-    if not isinstance(enabled, bool):
-        raise ConfigError("must be true or false", source=source, key=f"{key}.enabled")
-    if isinstance(ttl, bool) or not isinstance(ttl, int | float) or ttl <= 0:
-        raise ConfigError("must be a positive number of seconds", source=source, key=f"{key}.ttl")
-    if isinstance(maxsize, bool) or not isinstance(maxsize, int) or maxsize < 1:
-        raise ConfigError("must be a positive integer", source=source, key=f"{key}.maxsize")
-    return CacheSettings(enabled, float(ttl), maxsize)

@@ -68,6 +68,9 @@ class Secret:
     provider: str | None = None
     #: The version is not valid before this time (a provider that can report it).
     not_before: datetime | None = None
+    #: Set only when the cache served this value because the backend failed
+    #: (stale-on-error, ``docs/resilience.md``): seconds since it was read from the backend.
+    stale_age: float | None = None
 
     def reveal(self) -> str:
         """The secret value as a plain string."""

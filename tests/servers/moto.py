@@ -36,8 +36,9 @@ def _ready(url: str) -> bool:
         return bool(response.status == 200)
 
 
-def _start(name: str) -> ServerProcess:
-    port = free_port()
+def _start(name: str, port: int | None = None) -> ServerProcess:
+    """Start a moto server (on ``port`` when given: a restart)."""
+    port = port or free_port()
     url = f"http://127.0.0.1:{port}"
     return start_server(
         name,

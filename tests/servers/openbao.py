@@ -187,13 +187,9 @@ def _ready(url: str, ca_file: Path | None) -> bool:
 
 
 def _start(
-    name: str,
-    *,
-    tls: bool,
-    workdir: Path,
-    port: int | None = None,
-    root_token: str | None = None,
+    name: str, *, tls: bool, workdir: Path, port: int | None = None, root_token: str | None = None
 ) -> tuple[ServerProcess, str, Path | None]:
+    """Start a dev server (on ``port`` with ``root_token`` when given: a restart)."""
     port = port or free_port()
     root_token = root_token or f"root-{secrets.token_hex(12)}"
     command = [

@@ -11,6 +11,9 @@ block: the error has neither ``__cause__`` nor ``__context__`` (the SDK's except
 holds the request, and so perhaps a value or a credential), and its traceback
 starts at :func:`call`'s frame (the SDK's frames, whose locals hold the request,
 are on no traceback).
+
+Under a deadline (:mod:`secretwire.deadlines`) :func:`call` starts no call once it
+has passed, and an outage reported after it passed is :class:`DeadlineExceeded`.
 """
 
 from __future__ import annotations
@@ -19,7 +22,8 @@ import ssl
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any, TypeVar
 
-from ...errors import ProviderError, SecretwireError
+from ... import deadlines
+from ...errors import ProviderError, ProviderUnavailable, SecretwireError
 
 __all__ = [
     "Translator",
@@ -47,7 +51,11 @@ def call(fn: Callable[[], T], translate: Translator, /, **context: Any) -> T:
     inside ``fn`` passes through unchanged. An exception ``translate`` does not
     recognise becomes a :class:`ProviderError` that names only its type, with the
     original on ``.original`` (off the chain; ``secretwire --debug`` shows it).
+    Past the deadline in force, nothing is called and :class:`DeadlineExceeded` is
+    raised; an unavailable backend reported after it passed is that error too.
     """
+    fields = {key: context.get(key) for key in ("operation", "name", "version", "provider")}
+    deadlines.check(**fields)
     failure: SecretwireError
     try:
         return fn()
@@ -57,13 +65,12 @@ def call(fn: Callable[[], T], translate: Translator, /, **context: Any) -> T:
         translated = translate(err, context)
         if translated is None:
             translated = ProviderError(
-                operation=context.get("operation"),
-                name=context.get("name"),
-                version=context.get("version"),
-                provider=context.get("provider"),
-                detail=f"failed unexpectedly ({type(err).__name__})",
+                detail=f"failed unexpectedly ({type(err).__name__})", **fields
             )
             translated.original = err
+        elif isinstance(translated, ProviderUnavailable) and deadlines.expired():
+            known = {key: getattr(translated, key) or fields.get(key) for key in fields}
+            translated = deadlines.exceeded(endpoint=translated.endpoint, **known)
         failure = translated
     # Outside the except block: no __context__, and the traceback starts here.
     raise failure

@@ -6,6 +6,10 @@ Credentials come from, in this order of precedence: ``session`` (a ready
 :class:`CredentialSource` when the client is made); ``profile``; the standard boto3
 chain. With a :class:`Role`, those credentials are only used to call
 ``sts:AssumeRole``; the role's credentials are refreshed before they expire.
+
+Every client obeys the deadline in force (:mod:`secretwire.deadlines`): no attempt
+starts after it, each attempt's read timeout is capped at what remains, and no
+retry is made whose back-off might not fit (:func:`bound_by_deadline`).
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
+from ... import deadlines
 from ..._time import isoformat
 from ..._version import __version__
 from ..base import CredentialSource
@@ -71,6 +76,7 @@ class Connection:
             sts = session.client(
                 "sts", region_name=region, endpoint_url=self.sts_endpoint_url, config=self.config()
             )
+            bound_by_deadline(sts, self.read_timeout)
             session = _role_session(sts, self.role, region)
         try:
             client = session.client(
@@ -83,6 +89,7 @@ class Connection:
             if sts is not None:
                 sts.close()
             raise
+        bound_by_deadline(client, self.read_timeout)
         return client, sts
 
     def _base_session(self) -> boto3.Session:
@@ -122,6 +129,30 @@ class Connection:
             read_timeout=self.read_timeout,
             user_agent_extra=f"secretwire/{__version__}",
         )
+
+
+def bound_by_deadline(client: Any, read_timeout: float) -> None:
+    """Make ``client`` obey the deadline in force, through botocore's events: before
+    each attempt, refuse to send past the deadline and cap the attempt's read timeout
+    at what remains; before a retry, give up when botocore's back-off (at most
+    2**(attempts - 1) s, in every retry mode) might not fit in what remains."""
+
+    def before_send(request: Any, event_name: str = "", **_: Any) -> None:
+        deadlines.check(provider="aws", operation=event_name.rpartition(".")[2] or None)
+        # botocore reads a per-request read timeout here (an older one ignores it:
+        # then the client's read_timeout bounds each attempt).
+        context = getattr(request, "context", None)
+        if deadlines.current() is not None and isinstance(context, dict):
+            context["read_timeout"] = deadlines.budget(read_timeout)
+
+    def needs_retry(attempts: int = 1, **_: Any) -> bool | None:
+        left = deadlines.remaining()
+        if left is None or left > min(2.0 ** (attempts - 1), 20.0):
+            return None  # botocore's own retry handler decides
+        return False
+
+    client.meta.events.register_first("before-send", before_send)
+    client.meta.events.register_first("needs-retry", needs_retry)
 
 
 def _role_session(sts: STSClient, role: Role, region: str | None) -> boto3.Session:

@@ -15,17 +15,21 @@ request: its body and the ``X-Vault-Token`` header), and its traceback starts at
 ``call`` (the frames that held the token or the body in plain text are on none).
 Frames outside :class:`Call` hold tokens, credentials and values only as
 :class:`~secretwire.SecretValue`.
+
+Under a deadline (:mod:`secretwire.deadlines`) every attempt's timeout, the retries
+and their back-off are capped at what remains of it (:func:`_timeout`, :func:`_retry`).
 """
 
 from __future__ import annotations
 
+import functools
 import math
 import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from ... import errors
+from ... import deadlines, errors
 from ...errors import ConfigError, ProviderError, ProviderUnavailable, SecretwireError
 from ...masking import Redactor
 from ...values import SecretValue
@@ -77,7 +81,8 @@ class Call:
         if body is not None:
             sent.setdefault("Content-Type", "application/json")
             kwargs["data"] = body.reveal().encode("utf-8")
-        return self._adapter.request(method, url, headers=sent, timeout=self._timeout, **kwargs)
+        timeout = _timeout(self._timeout)
+        return self._adapter.request(method, url, headers=sent, timeout=timeout, **kwargs)
 
     def get(self, url: str, **kwargs: Any) -> Any:
         return self.request("GET", url, **kwargs)
@@ -136,10 +141,9 @@ class Transport:
         import requests  # noqa: PLC0415 - hvac's dependency
         from hvac.adapters import RawAdapter  # noqa: PLC0415 - optional extra
         from requests.adapters import HTTPAdapter  # noqa: PLC0415
-        from urllib3.util.retry import Retry  # noqa: PLC0415
 
         retries = self.read_retries
-        retry = Retry(
+        retry = _bounded()[1](
             total=retries, connect=retries, read=retries, status=retries, other=0,
             allowed_methods=_READ_METHODS, status_forcelist=(502, 504), backoff_factor=0.1,
             raise_on_status=False, raise_on_redirect=False,
@@ -216,7 +220,7 @@ class Transport:
             lambda: session.get(
                 f"{self.url}/v1/sys/health",
                 params={"standbyok": "true", "perfstandbyok": "true"},
-                timeout=self.timeout,
+                timeout=_timeout(self.timeout),
                 # explicit: requests lets REQUESTS_CA_BUNDLE override session.verify
                 verify=self.verify,
                 cert=self.client_cert,
@@ -235,6 +239,40 @@ class Transport:
             adapter, self._adapter = self._adapter, None
         if adapter is not None:
             adapter.close()
+
+
+def _timeout(seconds: float) -> Any:
+    """requests' ``timeout`` for one call: ``seconds`` for each attempt, and under a
+    deadline each attempt (the retries too) capped at what remains of it."""
+    if deadlines.current() is None:
+        return seconds
+    return _bounded()[0](seconds)
+
+
+@functools.cache
+def _bounded() -> tuple[type[Any], type[Any]]:
+    """urllib3's ``Timeout`` and ``Retry``, bounded by the deadline in force (urllib3
+    clones the timeout and asks the retry for every attempt, in the caller's thread)."""
+    from urllib3.util.retry import Retry  # noqa: PLC0415 - hvac's dependency
+    from urllib3.util.timeout import Timeout  # noqa: PLC0415
+
+    class DeadlineTimeout(Timeout):
+        def __init__(self, seconds: float) -> None:
+            super().__init__(connect=seconds, read=seconds)
+            self.seconds = seconds
+
+        def clone(self) -> Timeout:
+            left = deadlines.budget(self.seconds)
+            return Timeout(connect=left, read=left)
+
+    class DeadlineRetry(Retry):
+        def is_exhausted(self) -> bool:
+            return super().is_exhausted() or deadlines.expired()
+
+        def get_backoff_time(self) -> float:
+            return deadlines.budget(super().get_backoff_time())
+
+    return DeadlineTimeout, DeadlineRetry
 
 
 # -- translation -------------------------------------------------------------------------
