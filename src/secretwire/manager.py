@@ -19,6 +19,11 @@ from typing import Any, TypeVar
 
 from .cache import CacheStats, SecretCache
 from .errors import ProviderError, SecretwireError
+from .lifecycle.generators import Generator, generator_from_spec
+from .lifecycle.hooks import Hook, hook_from_spec
+from .lifecycle.inventory import Inventory
+from .lifecycle.rotation import Progress, RotationResult, Rotator
+from .lifecycle.watch import Change, ChangeWatch, Subscribers
 from .masking import Redactor, default_redactor
 from .pipeline import BackendStats, CacheLayer, Handler, Key, LayerFactory, ProviderStage
 from .providers.base import SecretProvider, secret_value
@@ -76,13 +81,18 @@ class SecretManager:
         after_cache: Sequence[LayerFactory] = (),
         max_workers: int = 8,
         environment: str | None = None,
+        inventory: Inventory | None = None,
     ) -> None:
         self.provider = provider
         self.environment = environment
+        #: The declared secrets (the settings' ``secrets:``): rotation policies.
+        self.inventory = inventory or Inventory()
         self._stage = ProviderStage(provider, max_workers=max_workers)
         handler: Handler = self._stage
         for factory in reversed(after_cache):
             handler = factory(handler)
+        self._subscribers = Subscribers()
+        handler = ChangeWatch(handler, self._subscribers)  # sees writes and backend reads
         self._cache: SecretCache[Key, Secret] | None = None
         if cache:
             self._cache = SecretCache(
@@ -129,6 +139,7 @@ class SecretManager:
             "cache_ttl": cache.ttl,
             "cache_maxsize": cache.maxsize,
             "environment": name,
+            "inventory": settings.secrets,
         }
         options.update(overrides)
         return cls(settings.provider(name), **options)
@@ -197,6 +208,61 @@ class SecretManager:
         """Delete ``name`` with all its versions; cached copies are invalidated."""
         self._check_open()
         self._pipeline.delete(name)
+
+    # -- lifecycle (docs/rotation.md, docs/lifecycle.md) --------------------------
+    def rollback(self, name: str, to_version: str) -> SecretVersion:
+        """Write a new version of ``name`` carrying ``to_version``'s value (history
+        stays append-only). Providers without versions raise :class:`UnsupportedOperation`."""
+        self._check_open()
+        return self._rotator().rollback(name, to_version)
+
+    def rotate(
+        self,
+        name: str,
+        *,
+        generator: Generator | str | Mapping[str, Any] | None = None,
+        apply: Hook | Callable[..., object] | Mapping[str, Any] | None = None,
+        verify: Hook | Callable[..., object] | Mapping[str, Any] | None = None,
+        progress: Progress | None = None,
+    ) -> RotationResult:
+        """Rotate ``name``: generate, store (AWS: staged), apply, verify, then make it
+        current; or finish its unfinished rotation. What is not given comes from the
+        declared policy (``secrets:``), else a 32-character password and no hooks.
+        Raises :class:`RotationFailed` naming the step, after reverting."""
+        self._check_open()
+        declared = self.inventory.declared(name)
+        policy = declared.rotation if declared is not None else None
+        if generator is None and policy is not None:
+            generator = policy.generator()
+        elif generator is not None and not callable(generator):
+            generator = generator_from_spec(generator, source=None, key="generator")
+        hooks: dict[str, Hook | None] = {}
+        for step, given in (("apply", apply), ("verify", verify)):
+            if given is None:
+                hooks[step] = policy.hook(step) if policy is not None else None
+            elif isinstance(given, Hook):
+                hooks[step] = given
+            else:
+                base = self.inventory.base_dir
+                hooks[step] = hook_from_spec(given, base_dir=base, source=None, key=step)
+        return self._rotator().rotate(
+            name, generator=generator, apply=hooks["apply"], verify=hooks["verify"],
+            progress=progress,
+        )  # fmt: skip
+
+    def subscribe(self, callback: Callable[[Change], None]) -> Callable[[], None]:
+        """Call ``callback(Change)`` when a value this manager served changes: at once
+        for its own writes, rotations and rollbacks; after a re-read (TTL) whose value
+        differs. Returns the function that unsubscribes."""
+        return self._subscribers.add(callback)
+
+    def _rotator(self) -> Rotator:
+        def remember(value: SecretValue) -> None:
+            self.redactor.add(value)
+            default_redactor().add(value)
+
+        caps = self.provider.capabilities
+        return Rotator(self._pipeline, caps, remember=remember, invalidate=self.invalidate)
 
     # -- resolution ------------------------------------------------------------
     def resolve(

@@ -39,6 +39,7 @@ from typing import Any
 
 from .configfile import load_config, parse_toml
 from .errors import ConfigError, ProviderError, ResolutionError
+from .lifecycle.inventory import Inventory, parse_inventory
 from .paths import TreePath, format_location, replace_at, walk_strings
 from .pipeline import ProviderStage
 from .providers import get_provider_class, is_known_provider
@@ -63,7 +64,7 @@ CONFIG_ENV_VAR = "SECRETWIRE_CONFIG"
 DEFAULT_ENV_VAR = "SECRETWIRE_ENV"
 SETTINGS_FILENAMES = ("secretwire.yaml", "secretwire.yml")
 
-_TOP_KEYS = {"environment_variable", "default_environment", "cache", "environments"}
+_TOP_KEYS = {"environment_variable", "default_environment", "cache", "environments", "secrets"}
 _ENV_KEYS = {"provider", "options", "bootstrap", "cache"}
 _CACHE_KEYS = {"enabled", "ttl", "maxsize"}
 
@@ -93,6 +94,8 @@ class Settings:
     environments: Mapping[str, EnvironmentSettings]
     environment_variable: str = DEFAULT_ENV_VAR
     default_environment: str | None = None
+    #: The declared secrets (``secrets:``; docs/lifecycle.md).
+    secrets: Inventory = field(default_factory=Inventory)
 
     def select(
         self, environment: str | None = None, environ: Mapping[str, str] | None = None
@@ -286,7 +289,8 @@ def parse_settings(data: Any, *, source: str, base_dir: Path) -> Settings:
         raise ConfigError(
             f"{default!r} is not one of the environments", source=source, key="default_environment"
         )
-    return Settings(source, base_dir, environments, variable, default)
+    secrets = parse_inventory(top.get("secrets"), source=source, base_dir=base_dir)
+    return Settings(source, base_dir, environments, variable, default, secrets)
 
 
 def _mapping(value: Any, source: str, key: str) -> Mapping[str, Any]:
