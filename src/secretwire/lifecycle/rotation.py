@@ -204,7 +204,10 @@ class _Run:
 
         self._apply_and_verify(old, new, undo)
         try:
-            self._mark(version, {STATE: "done", AT: _time.isoformat(_time.utcnow())})
+            # The whole record: on Vault, killed between a version's data and metadata
+            # writes, the new version carries only the started mark so far.
+            done = {ROTATION: self.rotation, STATE: "done", FROM: previous}
+            self._mark(version, {**done, AT: _time.isoformat(_time.utcnow())})
         except SecretwireError as err:
             raise self._failed("finish", reason_of(err), "resumable") from None
         self._step("finished")
