@@ -120,7 +120,7 @@ def inventory_status(
             )
             continue
         if not names:
-            rows.append(_problem(entry, f"{entry.key}: the glob matches no secret", now))
+            rows.append(_problem(entry, "the glob matches no secret", now))
         rows += [_row(reader, entry, name, now) for name in names]
     return rows
 
