@@ -148,7 +148,11 @@ class SecretManager:
     def get(self, name: str, *, version: str | None = None) -> Secret:
         """The current (or given) version of ``name``. Raises :class:`SecretNotFound`."""
         self._check_open()
-        return self._served(self._pipeline.get(name, version=version))
+        secret = self._pipeline.get(name, version=version)
+        invalid = self.provider.validity_error(secret, version)
+        if invalid is not None:  # a cached secret expired since it was read
+            raise invalid
+        return self._served(secret)
 
     def get_version(self, name: str, version: str) -> Secret:
         return self.get(name, version=version)
@@ -160,9 +164,10 @@ class SecretManager:
         """
         self._check_open()
         results = self._pipeline.get_many(list(dict.fromkeys(keys)))
-        for outcome in results.values():
+        for key, outcome in results.items():
             if isinstance(outcome, Secret):
-                self._served(outcome)
+                invalid = self.provider.validity_error(outcome, key[1])
+                results[key] = self._served(outcome) if invalid is None else invalid
         return results
 
     def value(self, reference: str | Reference) -> SecretValue:

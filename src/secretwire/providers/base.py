@@ -231,8 +231,9 @@ class SecretProvider(ABC):
                 hint=self.unsupported_hints.get(capability),
             )
 
-    def _invalid_now(self, secret: Secret, version: str | None) -> ProviderError | None:
-        """The validity error for ``secret`` read just now, or None."""
+    def validity_error(self, secret: Secret, version: str | None) -> ProviderError | None:
+        """The validity error for ``secret`` now, or None (the manager asks again for
+        a secret its cache serves: it may have expired since it was read)."""
         if not self.enforce_validity:
             return None
         now = _time.utcnow()
@@ -267,7 +268,7 @@ class SecretProvider(ABC):
         name = self._checked_name(name, "get")
         version = self.name_policy.check_version(name, version, provider=self.name)
         secret = self._get(name, version)
-        invalid = self._invalid_now(secret, version)
+        invalid = self.validity_error(secret, version)
         if invalid is not None:
             raise invalid
         return secret
@@ -295,7 +296,7 @@ class SecretProvider(ABC):
         if valid:
             for key, outcome in self._get_many(valid).items():
                 if isinstance(outcome, Secret):
-                    invalid = self._invalid_now(outcome, key[1])
+                    invalid = self.validity_error(outcome, key[1])
                     results[key] = outcome if invalid is None else invalid
                 else:
                     results[key] = outcome
