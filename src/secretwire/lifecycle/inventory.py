@@ -120,7 +120,7 @@ class RotationPolicy:
 
 def _text(interval: timedelta) -> str:
     seconds = int(interval.total_seconds())
-    for unit, size in (("w", 604800), ("d", 86400), ("h", 3600), ("m", 60)):
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
         if seconds % size == 0:
             return f"{seconds // size}{unit}"
     return f"{seconds}s"
