@@ -94,7 +94,7 @@ def test_a_failed_rotation_exits_non_zero_naming_the_step(
     capsys.readouterr()
     assert main(["rotate", "db/password"]) == 1
     captured = capsys.readouterr()
-    assert "failed at verify: hook command 'sh' exited with code 3; reverted" in captured.err
+    assert "failed at verify: hook command \"sh -c 'cat >/dev/null; exit 3'\" exited with code 3; reverted" in captured.err
     assert CANARY not in captured.out + captured.err
     assert main(["get", "db/password"]) == 0
     assert capsys.readouterr().out == CANARY

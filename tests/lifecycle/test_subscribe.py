@@ -98,3 +98,16 @@ def test_the_watch_keeps_no_value(manager: SecretManager) -> None:
     while not isinstance(watch, ChangeWatch):
         watch = watch.inner  # type: ignore[attr-defined]
     assert CANARY not in repr(vars(watch)) + repr(dict(watch._digests))
+
+
+def test_a_change_elsewhere_after_an_own_write_is_reported(
+    manager: SecretManager, provider: MemoryProvider, clock: FakeClock
+) -> None:
+    """The value the manager wrote is what the next re-read is compared with."""
+    seen: list[Change] = []
+    manager.subscribe(seen.append)
+    manager.set("db/password", "v2")
+    provider.set("db/password", "v3")
+    clock.advance(61)
+    assert manager.get("db/password").reveal() == "v3"
+    assert seen == [Change("db/password", "set", "2"), Change("db/password", "reread", "3")]

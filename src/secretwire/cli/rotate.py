@@ -74,7 +74,7 @@ def _rotate_one(manager: SecretManager, name: str) -> dict[str, Any]:
             "outcome": "unchanged",
             "error": str(err),
         }
-    resumed = f" (finished rotation {result.rotation})" if result.resumed else ""
+    resumed = " (finished an interrupted rotation)" if result.resumed else ""
     was = f" (was {result.previous})" if result.previous else ""
     print(_printable(f"rotated {name!r}: version {result.version}{was}{resumed}"), file=sys.stderr)
     return result.as_dict()

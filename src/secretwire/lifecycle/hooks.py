@@ -220,7 +220,8 @@ def hook_from_spec(
                 source=source,
                 key=f"{key}.command",
             )
-        return CommandHook(argv, cwd=base_dir, label=f"command {argv[0]!r}", timeout=timeout)
+        label = f"command {shlex.join(argv)[:80]!r}"
+        return CommandHook(argv, cwd=base_dir, label=label, timeout=timeout)
     if not isinstance(target, str) or not target:
         raise ConfigError(f"{kind} must name a callable", source=source, key=f"{key}.{kind}")
     if kind == "python" and ":" not in target:

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 
 from ..pipeline import Handler, Layer, Results
 from ..types import Key, Secret, SecretVersion, Write
+from ..values import SecretValue
 
 __all__ = ["Change", "ChangeWatch", "Subscribers"]
 
@@ -90,21 +91,30 @@ class ChangeWatch(Layer):
         self._lock = threading.Lock()
         self._digests: OrderedDict[str, bytes] = OrderedDict()
 
-    def _seen(self, secret: Secret) -> None:
-        digest = hashlib.blake2b(
-            secret.value.reveal().encode("utf-8", "surrogatepass"), key=self._key, digest_size=16
-        ).digest()
+    def _record(self, name: str, value: SecretValue | None) -> bytes | None:
+        """Remember ``value``'s digest for ``name`` (forget it for ``None``); the one before."""
+        digest = None
+        if value is not None:
+            text = value.reveal().encode("utf-8", "surrogatepass")
+            digest = hashlib.blake2b(text, key=self._key, digest_size=16).digest()
         with self._lock:
-            before = self._digests.pop(secret.name, None)
-            self._digests[secret.name] = digest
+            before = self._digests.pop(name, None)
+            if digest is not None:
+                self._digests[name] = digest
             while len(self._digests) > _MAX_TRACKED:
                 self._digests.popitem(last=False)
-        if before is not None and before != digest:
+        return before if digest is None or before != digest else None
+
+    def _seen(self, secret: Secret) -> None:
+        if self._record(secret.name, secret.value) is not None:
             self.subscribers.notify(Change(secret.name, "reread", secret.version))
 
-    def _changed(self, name: str, cause: str, version: str | None = None) -> None:
-        with self._lock:
-            self._digests.pop(name, None)  # the next read records the new value
+    def _changed(
+        self, name: str, cause: str, version: str | None, value: SecretValue | None
+    ) -> None:
+        """Our own change: reported at once; the value written (if known) is what a
+        later re-read is compared with."""
+        self._record(name, value)
         self.subscribers.notify(Change(name, cause, version))
 
     def get(self, name: str, *, version: str | None = None) -> Secret:
@@ -122,14 +132,14 @@ class ChangeWatch(Layer):
 
     def set(self, write: Write) -> SecretVersion:
         written = self.inner.set(write)
-        self._changed(write.name, "set", written.version)
+        self._changed(write.name, "set", written.version, write.value)
         return written
 
     def delete(self, name: str) -> None:
         self.inner.delete(name)
-        self._changed(name, "delete")
+        self._changed(name, "delete", None, None)
 
     def promote(self, name: str, version: str) -> SecretVersion:
         promoted = self.inner.promote(name, version)
-        self._changed(name, "promote", version)
+        self._changed(name, "promote", version, None)
         return promoted
