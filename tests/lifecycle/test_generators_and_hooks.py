@@ -9,7 +9,6 @@ import os
 import string
 import sys
 import time
-from importlib.metadata import EntryPoint
 from pathlib import Path
 from typing import Any
 
@@ -85,15 +84,43 @@ def make_constant(text: str = "from-a-plugin") -> Any:
     return lambda current: SecretValue(text)
 
 
-def test_generators_by_import_path_and_entry_point(monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.fixture
+def plugin(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A distribution installed on ``sys.path`` (a real ``.dist-info`` that
+    importlib.metadata finds) whose entry points name this module's factories."""
+    info = tmp_path / "swt_plugin-1.0.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: swt-plugin\nVersion: 1.0\n")
+    (info / "entry_points.txt").write_text(
+        f"[secretwire.generators]\nconstant = {__name__}:make_constant\n\n"
+        f"[secretwire.hooks]\nrecord = {__name__}:record_hook\n"
+    )
+    monkeypatch.syspath_prepend(str(tmp_path))
+
+
+RECORDED: list[str] = []
+
+
+def record_hook(call: HookCall) -> None:
+    """A hook for the import-path and entry-point tests."""
+    RECORDED.append(f"{call.step} {call.name}")
+
+
+@pytest.mark.usefixtures("plugin")
+def test_generators_by_import_path_and_entry_point() -> None:
     spec = {"type": f"{__name__}:make_constant", "text": "x-1"}
     assert generator_from_spec(spec, source=None, key="g")(None).reveal() == "x-1"
-    point = EntryPoint("constant", f"{__name__}:make_constant", "secretwire.generators")
-    monkeypatch.setattr(
-        "secretwire.lifecycle._loading.entry_points",
-        lambda group: [point] if group == "secretwire.generators" else [],
-    )
     assert generator_from_spec("constant", source=None, key="g")(None).reveal() == "from-a-plugin"
+
+
+@pytest.mark.usefixtures("plugin")
+def test_hooks_by_import_path_and_entry_point() -> None:
+    RECORDED.clear()
+    for spec in ({"python": f"{__name__}:record_hook"}, {"entry_point": "record"}):
+        hook = hook_from_spec(spec, base_dir=None, source=None, key="h")
+        assert hook is not None
+        hook.run(_call())
+    assert RECORDED == ["apply db/password", "apply db/password"]
 
 
 # -- hooks ------------------------------------------------------------------------------

@@ -12,12 +12,15 @@ SIGKILLs of a separate process against the persistent backends.
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import timedelta
 
 import pytest
 
 from ..errors import RotationFailed, UnsupportedOperation
 from ..lifecycle.hooks import HookCall
+from ..lifecycle.inventory import parse_inventory
 from ..lifecycle.record import unfinished_rotation
+from ..lifecycle.status import due_names, inventory_status
 from ..manager import SecretManager
 from ..providers.base import SecretProvider
 from ..types import Secret
@@ -32,6 +35,7 @@ __all__ = ["KILL_POINTS", "LifecycleCases", "System"]
 KILL_POINTS = ("started", "generated", "stored", "applied", "verified")
 
 
+_MONTH = timedelta(days=30)
 #: Staged version ids (AWS: ClientRequestTokens of 32 to 64 characters).
 _IDS = tuple(f"rot-00000000-0000-4000-8000-00000000000{i}" for i in range(3))
 
@@ -226,6 +230,30 @@ class LifecycleCases(ContractBase):
         assert len(versions) == before + 1  # no duplicate version
         assert unfinished_rotation(versions) is None  # nothing stranded
         assert self.read_current(provider, name).reveal() == system.accepted != "old-password"
+
+    def test_rotation_falls_due_after_its_interval(self, provider: SecretProvider, ns: str) -> None:
+        """Schedules on a fake clock: ``status`` computed at chosen times (the versions'
+        creation times are the backend's own)."""
+        name = f"{ns}/scheduled"
+        self._rotatable(provider, name, "old-password")
+        declared = parse_inventory(
+            {name: {"rotation": {"interval": "30d"}}}, source=None, base_dir=None
+        )
+        manager = SecretManager(provider, inventory=declared)
+        (row,) = inventory_status(manager, declared)
+        assert row.created_at is not None
+        assert row.next_due == row.created_at + _MONTH
+        assert not inventory_status(manager, declared, now=row.created_at + _MONTH / 2)[0].due
+        late = inventory_status(manager, declared, now=row.created_at + _MONTH)
+        assert due_names(late) == [name]
+        manager.rotate(name)
+        (after,) = inventory_status(manager, declared)
+        assert after.created_at is not None
+        assert after.next_due == after.created_at + _MONTH
+        (after,) = inventory_status(manager, declared, now=after.created_at + _MONTH / 2)
+        assert not after.due
+        assert after.last_rotated is not None
+        assert after.version != row.version
 
     def test_rotation_errors_hold_no_value(self, provider: SecretProvider, ns: str) -> None:
         name = f"{ns}/leak"
