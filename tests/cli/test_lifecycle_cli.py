@@ -94,7 +94,8 @@ def test_a_failed_rotation_exits_non_zero_naming_the_step(
     capsys.readouterr()
     assert main(["rotate", "db/password"]) == 1
     captured = capsys.readouterr()
-    assert "failed at verify: hook command \"sh -c 'cat >/dev/null; exit 3'\" exited with code 3; reverted" in captured.err
+    hook = "hook command \"sh -c 'cat >/dev/null; exit 3'\""
+    assert f"failed at verify: {hook} exited with code 3; reverted" in captured.err
     assert CANARY not in captured.out + captured.err
     assert main(["get", "db/password"]) == 0
     assert capsys.readouterr().out == CANARY

@@ -8,7 +8,8 @@ back, in the user and in the secret."""
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -61,70 +62,74 @@ def _current(store: Backend, name: str) -> Secret:
     return store.read_current(name)
 
 
-@pytest.mark.parametrize("store", KINDS, indirect=True)
-def test_rotating_a_userpass_password(
-    store: Backend, user: tuple[str, str], openbao_server: OpenBao, ns: str
-) -> None:
-    url, login = openbao_server.url, user[0]
+@dataclass
+class Account:
+    """The user, its first password, and the secret that holds it in ``store``."""
+
+    url: str
+    admin: str
+    login: str
+    password: str
+    name: str
+
+
+@pytest.fixture
+def account(store: Backend, user: tuple[str, str], openbao_server: OpenBao, ns: str) -> Account:
     name = f"{ns}/bao-user-password"
     store.provider.set(name, user[1])
-    apply, verify = userpass.hooks(url, openbao_server.root_token, login)
-    manager = SecretManager(store.provider)
-    result = manager.rotate(
-        name, generator={"type": "password", "length": 40}, apply=apply, verify=verify
+    return Account(openbao_server.url, openbao_server.root_token, user[0], user[1], name)
+
+
+@pytest.mark.parametrize("store", KINDS, indirect=True)
+def test_rotating_a_userpass_password(store: Backend, account: Account) -> None:
+    apply, verify = userpass.hooks(account.url, account.admin, account.login)
+    generator = {"type": "password", "length": 40}
+    result = SecretManager(store.provider).rotate(
+        account.name, generator=generator, apply=apply, verify=verify
     )
-    new = _current(store, name).reveal()
-    assert result.version == _current(store, name).version
+    new = _current(store, account.name).reveal()
+    assert result.version == _current(store, account.name).version
     assert len(new) == 40
-    assert userpass.can_log_in(url, login, new)
-    assert not userpass.can_log_in(url, login, user[1])
+    assert userpass.can_log_in(account.url, account.login, new)
+    assert not userpass.can_log_in(account.url, account.login, account.password)
 
 
 @pytest.mark.parametrize("store", KINDS, indirect=True)
-def test_a_failed_verify_puts_the_old_password_back(
-    store: Backend, user: tuple[str, str], openbao_server: OpenBao, ns: str
-) -> None:
-    url, login = openbao_server.url, user[0]
-    name = f"{ns}/bao-user-password"
-    store.provider.set(name, user[1])
-    apply, _ = userpass.hooks(url, openbao_server.root_token, login)
+def test_a_failed_verify_puts_the_old_password_back(store: Backend, account: Account) -> None:
+    apply, _ = userpass.hooks(account.url, account.admin, account.login)
 
     def wrong_user(call: HookCall) -> bool:  # logs in as someone else: always refused
-        return userpass.can_log_in(url, f"{login}-nobody", call.new.reveal())
+        return userpass.can_log_in(account.url, f"{account.login}-nobody", call.new.reveal())
 
     with pytest.raises(RotationFailed) as info:
-        SecretManager(store.provider).rotate(name, apply=apply, verify=wrong_user)
+        SecretManager(store.provider).rotate(account.name, apply=apply, verify=wrong_user)
     assert (info.value.step, info.value.outcome) == ("verify", "reverted")
     assert_no_leak(info.value, CANARY)
-    assert _current(store, name).reveal() == user[1]
-    assert userpass.can_log_in(url, login, user[1])
+    assert _current(store, account.name).reveal() == account.password
+    assert userpass.can_log_in(account.url, account.login, account.password)
 
 
 @pytest.mark.parametrize("store", ["file", "vault", "aws"], indirect=True)
 def test_the_cli_rotates_with_command_hooks_from_the_settings(
-    store: Backend, user: tuple[str, str], openbao_server: OpenBao, ns: str, tmp_path: Path
+    store: Backend, account: Account, tmp_path: Path
 ) -> None:
     """``secretwire rotate NAME`` with the policy declared in ``secrets:``: the hooks
     are commands that read the old and new values on stdin."""
-    url, login = openbao_server.url, user[0]
-    name = f"{ns}/bao-user-password"
-    store.provider.set(name, user[1])
-    command: Callable[[str], list[str]] = lambda step: [sys.executable, str(USERPASS), step, login]  # noqa: E731
+    command = [sys.executable, str(USERPASS)]
     policy = {
         "interval": "30d",
-        "apply": {"command": command("apply")},
-        "verify": {"command": command("verify")},
+        "apply": {"command": [*command, "apply", account.login]},
+        "verify": {"command": [*command, "verify", account.login]},
     }
-    settings = store.settings(tmp_path, {name: {"owner": "team-auth", "rotation": policy}})
-    store.env |= {"BAO_ADDR": url, "SWT_BAO_ADMIN_TOKEN": openbao_server.root_token}
-    done = store.run(
-        "-m", "secretwire", "--config", str(settings), "rotate", name, "--json", cwd=tmp_path
-    )
+    settings = store.settings(tmp_path, {account.name: {"owner": "team-auth", "rotation": policy}})
+    store.env |= {"BAO_ADDR": account.url, "SWT_BAO_ADMIN_TOKEN": account.admin}
+    argv = ["-m", "secretwire", "--config", str(settings), "rotate", account.name, "--json"]
+    done = store.run(*argv, cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     assert '"ok": true' in done.stdout
-    new = _current(store, name).reveal()
-    assert userpass.can_log_in(url, login, new)
-    assert not userpass.can_log_in(url, login, user[1])
+    new = _current(store, account.name).reveal()
+    assert userpass.can_log_in(account.url, account.login, new)
+    assert not userpass.can_log_in(account.url, account.login, account.password)
     for output in (done.stdout, done.stderr):
         assert new not in output
         assert CANARY not in output

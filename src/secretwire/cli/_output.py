@@ -39,28 +39,15 @@ def print_json(data: Mapping[str, Any]) -> None:
     _write_out(_utf8_out(text, "the JSON output"))
 
 
+def _fields(item: object, names: str) -> dict[str, Any]:
+    return {name: getattr(item, name) for name in names.split()}
+
+
 def version_json(version: SecretVersion) -> dict[str, Any]:
-    return {
-        "version": version.version,
-        "created_at": version.created_at,
-        "expires_at": version.expires_at,
-        "current": version.current,
-        "staged": version.staged,
-        "metadata": version.metadata,
-        "tags": version.tags,
-    }
+    return _fields(version, "version created_at expires_at current staged metadata tags")
 
 
 def secret_json(secret: Secret) -> dict[str, Any]:
     """What is known about a secret version, **without its value**."""
-    return {
-        "name": secret.name,
-        "version": secret.version,
-        "provider": secret.provider,
-        "created_at": secret.created_at,
-        "updated_at": secret.updated_at,
-        "expires_at": secret.expires_at,
-        "not_before": secret.not_before,
-        "metadata": secret.metadata,
-        "tags": secret.tags,
-    }
+    names = "name version provider created_at updated_at expires_at not_before metadata tags"
+    return _fields(secret, names)

@@ -4,10 +4,10 @@ the project for every template, and a production environment on the named backen
 
 from __future__ import annotations
 
-__all__ = ["TEMPLATES"]
+__all__ = ["SETTINGS_TEMPLATE", "TEMPLATES"]
 
-_HEAD = """\
-# secretwire settings (template: {template}): which backend serves secrets where.
+#: What every settings file ``init`` writes starts with (``str.format`` fields).
+_ENVIRONMENTS = """\
 # The environment is chosen by ${variable} (default: {default}).
 environment_variable: {variable}
 default_environment: {default}
@@ -21,6 +21,17 @@ environments:
       path: {store}
       key_file: {key}
 """
+
+#: ``secretwire init`` without a template.
+SETTINGS_TEMPLATE = (
+    "# secretwire settings: which backend serves secrets in which environment.\n"
+    + _ENVIRONMENTS
+    + """\
+  # production:
+  #   provider: env
+  #   options: {{prefix: APP_SECRET_}}
+"""
+)
 
 _SECRETS = """\
 # Declared secrets: `secretwire status`, `check`, `docs` and `rotate --due` read
@@ -65,6 +76,9 @@ _PRODUCTION = {
 
 #: template name -> settings text (``str.format`` with variable, default, store, key).
 TEMPLATES = {
-    name: _HEAD.replace("{template}", name) + production + _SECRETS
+    name: f"# secretwire settings (template: {name}): which backend serves secrets where.\n"
+    + _ENVIRONMENTS
+    + production
+    + _SECRETS
     for name, production in _PRODUCTION.items()
 }

@@ -12,28 +12,9 @@ from typing import Protocol, runtime_checkable
 
 from ..errors import ConfigError
 from ..settings import parse_settings
-from ._templates import TEMPLATES
+from ._templates import SETTINGS_TEMPLATE, TEMPLATES
 
 __all__ = ["SETTINGS_TEMPLATE", "TEMPLATES", "init_project"]
-
-SETTINGS_TEMPLATE = """\
-# secretwire settings: which backend serves secrets in which environment.
-# The environment is chosen by ${variable} (default: {default}).
-environment_variable: {variable}
-default_environment: {default}
-cache:
-  ttl: 300        # seconds a value is served from memory
-  maxsize: 1024   # secrets kept at most
-environments:
-  {default}:
-    provider: file
-    options:
-      path: {store}
-      key_file: {key}
-  # production:
-  #   provider: env
-  #   options: {{prefix: APP_SECRET_}}
-"""
 
 GITIGNORE_ENTRY = ".secretwire/"
 

@@ -153,8 +153,7 @@ class SecretProvider(ABC):
     ``versions(name)``               ``_versions(name) -> list[SecretVersion]``
     ``health()``                     ``_health() -> Health`` (untimed: the pipeline times)
     ``close()``                      ``_close()`` (idempotent)
-    ``annotate(name, version, md)``  ``_annotate(name, version, metadata)``
-    ``stage(name, value, token=)``   ``_stage(write, token) -> SecretVersion``
+    ``annotate`` / ``stage``         ``_annotate(name, version, md)`` / ``_stage(write, token)``
     ``promote`` / ``unstage``        ``_promote(name, version)`` / ``_unstage(...)``
     ===============================  ===================================================
 
@@ -345,14 +344,9 @@ class SecretProvider(ABC):
         )
 
     def _checked_write(
-        self,
-        name: object,
-        secret: SecretValue,
-        metadata: Mapping[str, str] | None,
-        tags: Mapping[str, str] | None,
-        expires_at: datetime | None,
-        operation: str,
-    ) -> Write:
+        self, name: object, secret: SecretValue, metadata: Mapping[str, str] | None,
+        tags: Mapping[str, str] | None, expires_at: datetime | None, operation: str,
+    ) -> Write:  # fmt: skip
         """The checked :class:`Write` of ``set`` and ``stage``."""
         name = self._checked_name(name, operation, write=True)
         check_value(secret, name=name, provider=self.name, operation=operation)
@@ -384,9 +378,8 @@ class SecretProvider(ABC):
             name, version, provider=self.name, operation=operation
         )
         if checked is None:
-            raise InvalidSecret(
-                operation=operation, name=name, provider=self.name, detail="a version is required"
-            )
+            detail = "a version is required"
+            raise InvalidSecret(operation=operation, name=name, provider=self.name, detail=detail)
         return name, checked
 
     @final
