@@ -116,8 +116,8 @@ def test_a_handler_written_before_them_refuses_them_typed() -> None:
         raise AssertionError
 
     operations = ("get", "get_many", "set", "delete", "list", "versions", "health", "close")
-    Old = type("Old", (Handler,), {"provider_name": "old", **dict.fromkeys(operations, never)})
-    handler = Old()
+    old = type("Old", (Handler,), {"provider_name": "old", **dict.fromkeys(operations, never)})
+    handler = old()
     with pytest.raises(UnsupportedOperation, match="Old does not pass promote on"):
         handler.promote("a", "1")
     with pytest.raises(UnsupportedOperation):
