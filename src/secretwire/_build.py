@@ -37,6 +37,7 @@ def manager_arguments(
         "deadline": env.deadlines.resolve,
         "health_deadline": env.deadlines.health,
         "environment": name,
+        "inventory": settings.secrets,
     }
     caller = dict(overrides)
     before: list[LayerFactory] = [

@@ -8,6 +8,7 @@ code that already catches ``LookupError`` or ``PermissionError`` keeps working::
     ├── ReferenceSyntaxError          (+ ValueError)   malformed ${secret:...}
     ├── ConfigError                   (+ ValueError)   bad settings file / options
     ├── ResolutionError                                 one or more references failed
+    ├── RotationFailed                                  a rotation step failed (see .step)
     └── ProviderError                                   something at a backend
         ├── SecretNotFound            (+ LookupError)   no such secret / version
         │   └── FieldNotFound                           secret exists, field does not
@@ -56,6 +57,7 @@ __all__ = [
     "ReferenceSyntaxError",
     "ResolutionError",
     "ResolutionFailure",
+    "RotationFailed",
     "SecretDisabled",
     "SecretExpired",
     "SecretNotFound",
@@ -438,6 +440,39 @@ class ResolutionError(SecretwireError):
     def one_line(self) -> str:
         """The whole error on one line (for a CLI's stderr)."""
         return self.headline + ": " + "; ".join(str(f) for f in self.failures)
+
+
+class RotationFailed(SecretwireError):
+    """A rotation of secret ``name`` failed at ``step`` (``generate``, ``store``,
+    ``apply``, ``verify``, ``finish``; ``rollback`` for a rollback) for ``reason``,
+    which never holds a value (docs/rotation.md).
+
+    ``outcome`` says what state it left: ``"unchanged"`` (nothing was stored or
+    applied), ``"reverted"`` (the previous value is current again, and the apply hook
+    was given it back), or ``"resumable"`` (the secret holds a working value and
+    ``rotation`` records the unfinished rotation: a rerun finishes or reverts it).
+    ``revert_problem`` says why a revert did not complete, when one failed."""
+
+    def __init__(
+        self,
+        *,
+        name: str,
+        step: str,
+        reason: str,
+        outcome: str,
+        rotation: str | None = None,
+        revert_problem: str | None = None,
+    ) -> None:
+        self.name, self.step, self.reason = name, step, reason
+        self.outcome, self.rotation, self.revert_problem = outcome, rotation, revert_problem
+        told = {
+            "unchanged": "nothing was changed",
+            "reverted": "reverted to the previous value",
+            "resumable": f"rotation {rotation} is unfinished: rerun to finish or revert it",
+        }.get(outcome, outcome)
+        if revert_problem:
+            told += f" (the revert failed: {revert_problem})"
+        super().__init__(f"rotation of secret {name!r} failed at {step}: {reason}; {told}")
 
 
 def reason_of(error: BaseException) -> str:

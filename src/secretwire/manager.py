@@ -22,6 +22,11 @@ from .cache import CacheStats, SecretCache
 from .cache_settings import CacheSettings, secret_policy
 from .deadlines import DEFAULT_HEALTH_DEADLINE, DEFAULT_RESOLVE_DEADLINE, deadline
 from .errors import ProviderError, SecretwireError
+from .lifecycle.generators import Generator, generator_from_spec
+from .lifecycle.hooks import Hook, hook_from_spec
+from .lifecycle.inventory import Inventory
+from .lifecycle.rotation import Progress, RotationResult, Rotator
+from .lifecycle.watch import Change, ChangeWatch, Subscribers
 from .masking import Redactor, default_redactor
 from .pipeline import (
     Backend,
@@ -123,15 +128,20 @@ class SecretManager:
         after_cache: Sequence[LayerFactory] = (),
         max_workers: int = 8,
         environment: str | None = None,
+        inventory: Inventory | None = None,
     ) -> None:
         self.provider = provider
         self.environment = environment
         self.deadline = deadline
         self.health_deadline = health_deadline
+        #: The declared secrets (the settings' ``secrets:``): rotation policies.
+        self.inventory = inventory or Inventory()
         self._stage = ProviderStage(provider, max_workers=max_workers)
         handler: Handler = self._stage
         for factory in reversed(after_cache):
             handler = factory(handler)
+        self._subscribers = Subscribers()
+        handler = ChangeWatch(handler, self._subscribers)  # sees writes and backend reads
         self._cache: SecretCache[Key, Secret] | None = None
         if cache:
             policy = secret_policy(
@@ -190,7 +200,11 @@ class SecretManager:
         """The current (or given) version of ``name``. Raises :class:`SecretNotFound`."""
         self._check_open()
         with deadline(self.deadline):
-            return self._served(self._pipeline.get(name, version=version))
+            secret = self._pipeline.get(name, version=version)
+        invalid = self.provider.validity_error(secret, version)
+        if invalid is not None:  # a cached secret expired since it was read
+            raise invalid
+        return self._served(secret)
 
     def get_version(self, name: str, version: str) -> Secret:
         return self.get(name, version=version)
@@ -203,9 +217,10 @@ class SecretManager:
         self._check_open()
         with deadline(self.deadline):
             results = self._pipeline.get_many(list(dict.fromkeys(keys)))
-        for outcome in results.values():
+        for key, outcome in results.items():
             if isinstance(outcome, Secret):
-                self._served(outcome)
+                invalid = self.provider.validity_error(outcome, key[1])
+                results[key] = self._served(outcome) if invalid is None else invalid
         return results
 
     def value(self, reference: str | Reference) -> SecretValue:
@@ -265,6 +280,61 @@ class SecretManager:
         by the pipeline itself. Without a policy, everything is allowed."""
         self._check_open()
         self._pipeline.authorize(operation, name, principal=principal)
+
+    # -- lifecycle (docs/rotation.md, docs/lifecycle.md) --------------------------
+    def rollback(self, name: str, to_version: str) -> SecretVersion:
+        """Write a new version of ``name`` carrying ``to_version``'s value (history
+        stays append-only). Providers without versions raise :class:`UnsupportedOperation`."""
+        self._check_open()
+        return self._rotator().rollback(name, to_version)
+
+    def rotate(
+        self,
+        name: str,
+        *,
+        generator: Generator | str | Mapping[str, Any] | None = None,
+        apply: Hook | Callable[..., object] | Mapping[str, Any] | None = None,
+        verify: Hook | Callable[..., object] | Mapping[str, Any] | None = None,
+        progress: Progress | None = None,
+    ) -> RotationResult:
+        """Rotate ``name``: generate, store (AWS: staged), apply, verify, then make it
+        current; or finish its unfinished rotation. What is not given comes from the
+        declared policy (``secrets:``), else a 32-character password and no hooks.
+        Raises :class:`RotationFailed` naming the step, after reverting."""
+        self._check_open()
+        declared = self.inventory.declared(name)
+        policy = declared.rotation if declared is not None else None
+        if generator is None and policy is not None:
+            generator = policy.generator()
+        elif generator is not None and not callable(generator):
+            generator = generator_from_spec(generator, source=None, key="generator")
+        hooks: dict[str, Hook | None] = {}
+        for step, given in (("apply", apply), ("verify", verify)):
+            if given is None:
+                hooks[step] = policy.hook(step) if policy is not None else None
+            elif isinstance(given, Hook):
+                hooks[step] = given
+            else:
+                base = self.inventory.base_dir
+                hooks[step] = hook_from_spec(given, base_dir=base, source=None, key=step)
+        return self._rotator().rotate(
+            name, generator=generator, apply=hooks["apply"], verify=hooks["verify"],
+            progress=progress,
+        )  # fmt: skip
+
+    def subscribe(self, callback: Callable[[Change], None]) -> Callable[[], None]:
+        """Call ``callback(Change)`` when a value this manager served changes: at once
+        for its own writes, rotations and rollbacks; after a re-read (TTL) whose value
+        differs. Returns the function that unsubscribes."""
+        return self._subscribers.add(callback)
+
+    def _rotator(self) -> Rotator:
+        def remember(value: SecretValue) -> None:
+            self.redactor.add(value)
+            default_redactor().add(value)
+
+        caps = self.provider.capabilities
+        return Rotator(self._pipeline, caps, remember=remember, invalidate=self.invalidate)
 
     # -- resolution ------------------------------------------------------------
     def resolve(

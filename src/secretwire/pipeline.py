@@ -24,19 +24,20 @@ from __future__ import annotations
 
 import bisect
 import builtins
+import contextlib
 import contextvars
 import dataclasses
 import logging
 import threading
 import time
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
 from . import deadlines
 from .cache import SecretCache
-from .errors import DeadlineExceeded, ProviderError, SecretwireError
+from .errors import DeadlineExceeded, ProviderError, SecretwireError, UnsupportedOperation
 from .providers.base import SecretProvider
 from .types import Health, HealthStatus, Key, Secret, SecretVersion, Write
 
@@ -165,6 +166,29 @@ class Handler(ABC):
         the pipeline like any operation; the RBAC layer answers, the audit layer
         records it; without them everything is allowed."""
 
+    # -- lifecycle (rotation): not abstract, so handlers written before them still work
+    def annotate(self, name: str, version: str, metadata: Mapping[str, str]) -> None:
+        """See :meth:`SecretProvider.annotate`."""
+        raise self._unsupported("annotate", name)
+
+    def stage(self, write: Write, token: str) -> SecretVersion:
+        """See :meth:`SecretProvider.stage`: ``write`` is staged under ``token``."""
+        raise self._unsupported("stage", write.name)
+
+    def promote(self, name: str, version: str) -> SecretVersion:
+        """See :meth:`SecretProvider.promote`."""
+        raise self._unsupported("promote", name)
+
+    def unstage(self, name: str, version: str) -> None:
+        """See :meth:`SecretProvider.unstage`."""
+        raise self._unsupported("unstage", name)
+
+    def _unsupported(self, operation: str, name: str) -> UnsupportedOperation:
+        detail = f"{type(self).__name__} does not pass {operation} on"
+        return UnsupportedOperation(
+            operation=operation, name=name, provider=self.provider_name, detail=detail
+        )
+
 
 class Layer(Handler):
     """A handler that forwards every operation to ``inner`` unless overridden.
@@ -210,6 +234,18 @@ class Layer(Handler):
 
     def authorize(self, operation: str, name: str, *, principal: str | None = None) -> None:
         self.inner.authorize(operation, name, principal=principal)
+
+    def annotate(self, name: str, version: str, metadata: Mapping[str, str]) -> None:
+        self.inner.annotate(name, version, metadata)
+
+    def stage(self, write: Write, token: str) -> SecretVersion:
+        return self.inner.stage(write, token)
+
+    def promote(self, name: str, version: str) -> SecretVersion:
+        return self.inner.promote(name, version)
+
+    def unstage(self, name: str, version: str) -> None:
+        self.inner.unstage(name, version)
 
 
 #: Builds a layer around the handler below it.
@@ -415,6 +451,28 @@ class ProviderStage(Handler):
     def delete(self, name: str) -> None:
         self._call("delete", lambda: self.provider.delete(name), name)
 
+    def annotate(self, name: str, version: str, metadata: Mapping[str, str]) -> None:
+        self._call("annotate", lambda: self.provider.annotate(name, version, metadata), name)
+
+    def stage(self, write: Write, token: str) -> SecretVersion:
+        staged = lambda: self.provider.stage(  # noqa: E731 - the value stays wrapped
+            write.name, write.value, token=token, metadata=write.metadata, tags=write.tags
+        )
+        return self._version(self._call("stage", staged, write.name))
+
+    def promote(self, name: str, version: str) -> SecretVersion:
+        return self._version(
+            self._call("promote", lambda: self.provider.promote(name, version), name)
+        )
+
+    def unstage(self, name: str, version: str) -> None:
+        self._call("unstage", lambda: self.provider.unstage(name, version), name)
+
+    @staticmethod
+    def _version(result: object) -> SecretVersion:
+        assert isinstance(result, SecretVersion)  # noqa: S101 - provider contract
+        return result
+
     def list(self, prefix: str = "") -> builtins.list[str]:
         result = self._call("list", lambda: list(self.provider.list(prefix)), prefix)
         assert isinstance(result, list)  # noqa: S101
@@ -493,3 +551,28 @@ class CacheLayer(Layer):
             self.inner.delete(name)
         finally:
             self.cache.invalidate(name)
+
+    # Rotation's steps change what is current (promote), or what a read returns
+    # (annotate: metadata; stage: a version by label): the same rule as writes.
+    @contextlib.contextmanager
+    def _invalidating(self, name: str) -> Iterator[None]:
+        try:
+            yield
+        finally:
+            self.cache.invalidate(name)
+
+    def annotate(self, name: str, version: str, metadata: Mapping[str, str]) -> None:
+        with self._invalidating(name):
+            self.inner.annotate(name, version, metadata)
+
+    def stage(self, write: Write, token: str) -> SecretVersion:
+        with self._invalidating(write.name):
+            return self.inner.stage(write, token)
+
+    def promote(self, name: str, version: str) -> SecretVersion:
+        with self._invalidating(name):
+            return self.inner.promote(name, version)
+
+    def unstage(self, name: str, version: str) -> None:
+        with self._invalidating(name):
+            self.inner.unstage(name, version)

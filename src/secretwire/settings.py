@@ -46,6 +46,7 @@ from .errors import ConfigError, ProviderError, ResolutionError
 from .failover import config as failover
 from .failover.detect import AUTO, check_auto_options, detect
 from .governance.config import Governance, parse_governance
+from .lifecycle.inventory import Inventory, parse_inventory
 from .paths import TreePath, format_location, replace_at, walk_strings
 from .pipeline import ProviderStage
 from .providers import get_provider_class, is_known_provider
@@ -73,6 +74,7 @@ SETTINGS_FILENAMES = ("secretwire.yaml", "secretwire.yml")
 
 _TOP_KEYS = {"environment_variable", "default_environment", "cache", "deadlines", "environments"}
 _TOP_KEYS |= {"policy", "audit"}  # governance: secretwire/governance/config.py
+_TOP_KEYS |= {"secrets"}  # the declared secrets: secretwire/lifecycle/inventory.py
 _ENV_KEYS = {"provider", "options", "bootstrap", "cache", "deadlines"} | failover.KEYS
 
 
@@ -98,6 +100,8 @@ class Settings:
     default_environment: str | None = None
     #: ``policy:`` and ``audit:`` (see :mod:`secretwire.governance`).
     governance: Governance = field(default_factory=Governance)
+    #: The declared secrets (``secrets:``; docs/lifecycle.md).
+    secrets: Inventory = field(default_factory=Inventory)
 
     def select(
         self, environment: str | None = None, environ: Mapping[str, str] | None = None
@@ -317,4 +321,5 @@ def parse_settings(
     governance = parse_governance(
         top, source=source, base_dir=base_dir, environments=environments, lines=lines
     )
-    return Settings(source, base_dir, environments, variable, default, governance)
+    secrets = parse_inventory(top.get("secrets"), source=source, base_dir=base_dir)
+    return Settings(source, base_dir, environments, variable, default, governance, secrets)

@@ -47,6 +47,8 @@ class SecretVersion:
     current: bool = False
     metadata: Mapping[str, str] = _field(default_factory=lambda: _EMPTY)
     tags: Mapping[str, str] = _field(default_factory=lambda: _EMPTY)
+    #: Stored by ``stage`` and not yet promoted (AWS: it holds ``AWSPENDING``).
+    staged: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -146,13 +148,20 @@ class Capabilities:
     tags: bool = False
     #: ``set(expires_at=...)`` is stored; else refused (UnsupportedOperation) by the kit.
     expiry: bool = False
+    #: ``annotate``: metadata of a stored version can change without a new version.
+    annotate: bool = False
+    #: ``stage`` / ``promote`` / ``unstage``: a version can be stored without becoming
+    #: current, and made current later (AWS's ``AWSPENDING`` / ``AWSCURRENT`` labels).
+    #: A backend's own mechanism: :meth:`full` leaves it off.
+    staging: bool = False
     max_value_bytes: int | None = None
 
     @classmethod
     def full(cls, **changes: Any) -> Capabilities:
-        """Every capability on (no size limit), then ``changes``:
+        """Every capability on except ``staging`` (no size limit), then ``changes``:
         ``Capabilities.full(metadata=False, max_value_bytes=65536)``."""
-        everything = {name: True for name in cls.__dataclass_fields__ if name != "max_value_bytes"}
+        off = {"max_value_bytes", "staging"}
+        everything = {name: True for name in cls.__dataclass_fields__ if name not in off}
         return cls(**{**everything, "max_value_bytes": None, **changes})
 
 

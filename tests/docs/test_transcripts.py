@@ -12,8 +12,8 @@ on the line right before a fenced block:
 - ``<!-- file: SESSION NAME -->`` before any fenced block: that block's text is the
   file NAME in SESSION's folder before the first command runs.
 
-Unmarked blocks are illustrations and are left alone. Times (``2026-11-29T13:16:43...``)
-and latencies (``in 2.0 ms``) may differ.
+Unmarked blocks are illustrations and are left alone. Times (``2026-11-29T13:16:43...``),
+days (``2026-11-29``) and latencies (``in 2.0 ms``) may differ.
 """
 
 from __future__ import annotations
@@ -33,6 +33,7 @@ MARKER = re.compile(r"<!--\s*(console|file):\s*(\S+)(?:\s+(\S+))?\s*-->")
 VARYING = [
     (re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?(?:[+-]\d\d:\d\d|Z)?"), "<TIME>"),
     (re.compile(r" in \d+(?:\.\d+)? ms"), " in <N> ms"),
+    (re.compile(r"\b\d{4}-\d\d-\d\d\b"), "<DATE>"),  # a day (status tables)
 ]
 
 

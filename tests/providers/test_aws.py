@@ -26,6 +26,7 @@ from secretwire import (
     ProviderError,
     ProviderUnavailable,
     ResolutionError,
+    Secret,
     SecretManager,
     SecretNotFound,
     SecretProvider,
@@ -86,6 +87,13 @@ class TestAwsProvider(ProviderContract):
             "ResourceNotFoundException mapping is proven in test_aws_faults.py"
         ),
     }
+
+    def read_current(self, provider: SecretProvider, name: str) -> Secret:
+        """By the AWSCURRENT label: after UpdateSecretVersionStage, moto 5.2.5 still
+        answers a GetSecretValue without a stage or id with the old value (real AWS:
+        the default is AWSCURRENT). Pinned in tests/lifecycle/test_aws_rotation.py::
+        test_moto_bug_get_after_a_stage_move_serves_the_old_value."""
+        return provider.get(name, version="AWSCURRENT")
 
     @pytest.fixture
     def credentials(self, moto_iam_server: MotoIam) -> Sequence[str]:

@@ -46,6 +46,8 @@ class FakeKeyVault(FakeKeyVaultTransport):
 
     What it models, after the REST reference:
 
+    * ``PATCH /secrets/{name}/{version}``: new tags, content type or attributes of
+      one version (``update_secret_properties``).
     * ``PUT /secrets/{name}``: a new version (32 hex digits) with ``created`` /
       ``updated`` in whole seconds, tags, content type, ``enabled`` / ``nbf`` /
       ``exp``. Names match ``[0-9a-zA-Z-]{1,127}`` (else 400 ``BadParameter``) and are
@@ -81,6 +83,7 @@ class FakeKeyVault(FakeKeyVaultTransport):
         self.lock = threading.Lock()
         self.routes: list[tuple[str, re.Pattern[str], Callable[..., Reply]]] = [
             ("PUT", re.compile(r"/secrets/([^/]+)"), self._put),
+            ("PATCH", re.compile(r"/secrets/([^/]+)/([^/]+)"), self._patch),
             ("GET", re.compile(r"/secrets/?"), self._list_live),
             ("GET", re.compile(r"/secrets/([^/]+)/versions"), self._versions),
             ("GET", re.compile(r"/secrets/([^/]+)/?([^/]*)"), self._get),
@@ -157,6 +160,20 @@ class FakeKeyVault(FakeKeyVaultTransport):
         }
         versions.append(bundle)
         return 200, self._bundle(bundle), {}
+
+    def _patch(self, request: Seen, name: str, version: str) -> Reply:
+        """``update_secret_properties``: tags, content type and attributes of one version
+        change; its value, id and ``created`` stay (``updated`` moves)."""
+        found = [v for v in self.live.get(name.lower(), []) if v["version"] == version]
+        if not found:
+            return self._missing()
+        sent = json.loads(request.body)
+        bundle = found[0]
+        for field in ("tags", "contentType"):
+            if field in sent:
+                bundle[field] = sent[field]
+        bundle["attributes"] |= sent.get("attributes", {}) | {"updated": int(time.time())}
+        return 200, self._item(bundle, versioned=True), {}
 
     def _bundle(self, bundle: dict[str, Any]) -> dict[str, Any]:
         return {**self._item(bundle, versioned=True), "value": bundle["value"]}

@@ -18,6 +18,7 @@ from ..errors import (
 from ..references import Reference, as_reference, check_name
 from ._common import EXIT_ERROR, EXIT_OK, _manager
 from ._io import _utf8_out, _write_out, read_value
+from ._output import print_json, secret_json, version_json
 
 
 def _pairs(items: Sequence[str], option: str) -> dict[str, str]:
@@ -103,7 +104,13 @@ def cmd_set(args: argparse.Namespace) -> int:
 
 
 def cmd_get(args: argparse.Namespace) -> int:
+    if args.json and (args.field is not None or args.default is not None):
+        raise ConfigError("get --json prints the version and metadata: no --field or --default")
     ref = _get_reference(args)
+    if args.json:
+        with _manager(args) as manager:
+            print_json(secret_json(manager.get(ref.name, version=ref.version)))
+        return EXIT_OK
     try:
         with _manager(args) as manager:
             value = manager.value(ref)
@@ -119,6 +126,9 @@ def cmd_get(args: argparse.Namespace) -> int:
 def cmd_list(args: argparse.Namespace) -> int:
     with _manager(args) as manager:
         names = manager.list(args.prefix)
+    if args.json:
+        print_json({"prefix": args.prefix, "names": names})
+        return EXIT_OK
     _write_out(_utf8_out("".join(f"{name}\n" for name in names), "the names"))
     return EXIT_OK
 
@@ -126,10 +136,14 @@ def cmd_list(args: argparse.Namespace) -> int:
 def cmd_versions(args: argparse.Namespace) -> int:
     name = _name(args)
     with _manager(args) as manager:
-        for version in manager.versions(name):
-            created = version.created_at.isoformat() if version.created_at else "-"
-            marker = "  (current)" if version.current else ""
-            print(f"{version.version}\t{created}{marker}")
+        versions = manager.versions(name)
+    if args.json:
+        print_json({"name": name, "versions": [version_json(v) for v in versions]})
+        return EXIT_OK
+    for version in versions:
+        created = version.created_at.isoformat() if version.created_at else "-"
+        marker = "  (current)" if version.current else "  (staged)" if version.staged else ""
+        print(f"{version.version}\t{created}{marker}")
     return EXIT_OK
 
 

@@ -10,11 +10,14 @@ from collections.abc import Sequence
 from typing import Any, NoReturn
 
 from .._version import __version__
+from . import inventory_docs, rollback, rotate, status
 from ._commands_config import cmd_check, cmd_init, cmd_render
 from ._commands_governance import add_governance_commands
 from ._commands_secrets import cmd_delete, cmd_get, cmd_list, cmd_set, cmd_versions
-from ._common import EXIT_USAGE
+from ._common import EXIT_USAGE, Subcommands, examples
+from ._output import add_json_flag
 from .health import cmd_health
+from .init import TEMPLATES
 
 __all__ = ["build_parser", "command_line", "parse"]
 
@@ -29,6 +32,38 @@ class _UsageError(Exception):
 
 
 _OMEGACONF_HELP = "read the file as OmegaConf does (${secret:'a#b'}, ${x,null}, ${oc.env:...})"
+
+#: The examples at the end of each command's help (commands registered by their own
+#: module bring theirs).
+EXAMPLES = {
+    "init": ("secretwire init", "secretwire init --template vault --dir services/api"),
+    "set": (
+        'printf %s "$PASSWORD" | secretwire set db/password',
+        "secretwire set db/password --metadata owner=team-db   # prompts, hidden",
+    ),
+    "get": (
+        "secretwire get db/password",
+        "secretwire get db/creds --field user --version 2",
+        "secretwire get db/password --json   # version and metadata, never the value",
+    ),
+    "list": ("secretwire list db/", "secretwire list --json"),
+    "versions": ("secretwire versions db/password", "secretwire versions db/password --json"),
+    "delete": ("secretwire delete db/old-password --yes",),
+    "render": ("secretwire render config.yaml", "secretwire render config.yaml --format json"),
+    "check": ("secretwire check config.yaml", "secretwire check --json   # declared secrets only"),
+    "health": (
+        "secretwire health",
+        "secretwire --env production health --json",
+    ),
+    "policy": (
+        "secretwire policy explain alice get db/password",
+        "secretwire policy export --vault --role app > app.hcl",
+    ),
+    "audit": (
+        "secretwire audit verify audit.jsonl --key-file .secretwire/audit.key",
+        "secretwire audit keygen .secretwire/audit.key",
+    ),
+}
 
 
 class _Parser(argparse.ArgumentParser):
@@ -74,6 +109,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("init", help="create secretwire.yaml, a dev store and its key")
     p.add_argument("--dir", default=".", help="project folder (default: current)")
+    p.add_argument(
+        "--template",
+        choices=sorted(TEMPLATES),
+        help="settings for a local, Vault, AWS or Azure project",
+    )
     p.set_defaults(func=cmd_init)
 
     p = sub.add_parser("set", help="store a value read from stdin or a hidden prompt")
@@ -88,14 +128,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--field", metavar="KEY", help="one field of a JSON secret")
     p.add_argument("--version", dest="secret_version", metavar="ID", help="that version")
     p.add_argument("--default", metavar="TEXT", help="printed if the secret does not exist")
+    add_json_flag(p, "the version and metadata (not the value)")
     p.set_defaults(func=cmd_get)
 
     p = sub.add_parser("list", help="list secret names (never values)")
     p.add_argument("prefix", nargs="?", default="")
+    add_json_flag(p, "the names")
     p.set_defaults(func=cmd_list)
 
     p = sub.add_parser("versions", help="list the versions of a secret, newest first")
     _add_name(p)
+    add_json_flag(p, "the versions")
     p.set_defaults(func=cmd_versions)
 
     p = sub.add_parser("delete", help="delete a secret and all its versions")
@@ -103,6 +146,20 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--yes", action="store_true", help="do not ask for confirmation")
     p.set_defaults(func=cmd_delete)
 
+    _project_commands(sub)
+    for module in (rotate, rollback, status, inventory_docs):
+        module.register(sub)
+    add_governance_commands(sub)  # policy, audit
+    for name, subparser in sub.choices.items():
+        subparser.set_defaults(_parser=subparser)
+        if name in EXAMPLES:
+            subparser.epilog = examples(*EXAMPLES[name])
+            subparser.formatter_class = argparse.RawDescriptionHelpFormatter
+    return parser
+
+
+def _project_commands(sub: Subcommands) -> None:
+    """render, check, health: the commands about a project's files and provider."""
     p = sub.add_parser("render", help="print a YAML/JSON/TOML config with references resolved")
     p.add_argument("file")
     p.add_argument("--reveal", action="store_true", help="print values instead of masks")
@@ -110,19 +167,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--omegaconf", action="store_true", help=_OMEGACONF_HELP)
     p.set_defaults(func=cmd_render)
 
-    p = sub.add_parser("check", help="check that every reference in a config resolves")
-    p.add_argument("file")
+    p = sub.add_parser(
+        "check", help="check a config's references, and the declared secrets (secrets:)"
+    )
+    p.add_argument("file", nargs="?", help="a config file (default: the declared secrets only)")
     p.add_argument("--omegaconf", action="store_true", help=_OMEGACONF_HELP)
+    add_json_flag(p, "every failure")
     p.set_defaults(func=cmd_check)
 
     p = sub.add_parser("health", help="check the provider(s) of the current environment")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.set_defaults(func=cmd_health)
-
-    add_governance_commands(sub)  # policy, audit
-    for subparser in sub.choices.values():
-        subparser.set_defaults(_parser=subparser)
-    return parser
 
 
 def parse(argv: Sequence[str]) -> argparse.Namespace:

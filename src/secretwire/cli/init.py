@@ -12,25 +12,9 @@ from typing import Protocol, runtime_checkable
 
 from ..errors import ConfigError
 from ..settings import parse_settings
+from ._templates import SETTINGS_TEMPLATE, TEMPLATES
 
-SETTINGS_TEMPLATE = """\
-# secretwire settings: which backend serves secrets in which environment.
-# The environment is chosen by ${variable} (default: {default}).
-environment_variable: {variable}
-default_environment: {default}
-cache:
-  ttl: 300        # seconds a value is served from memory
-  maxsize: 1024   # secrets kept at most
-environments:
-  {default}:
-    provider: file
-    options:
-      path: {store}
-      key_file: {key}
-  # production:
-  #   provider: env
-  #   options: {{prefix: APP_SECRET_}}
-"""
+__all__ = ["SETTINGS_TEMPLATE", "TEMPLATES", "init_project"]
 
 GITIGNORE_ENTRY = ".secretwire/"
 
@@ -43,12 +27,21 @@ class _Initializable(Protocol):
 
 
 def init_project(
-    folder: Path, *, environment: str = "development", variable: str = "SECRETWIRE_ENV"
+    folder: Path,
+    *,
+    environment: str = "development",
+    variable: str = "SECRETWIRE_ENV",
+    template: str | None = None,
 ) -> list[str]:
-    """Create ``secretwire.yaml``, ``.secretwire/dev.key`` (0600) and an empty store.
+    """Create ``secretwire.yaml``, ``.secretwire/dev.key`` (0600) and an empty store;
+    with ``template`` (``local``, ``vault``, ``aws``, ``azure``: :data:`TEMPLATES`)
+    those settings, with a production environment and a declared secret.
 
     Refuses to overwrite anything that exists. Returns what it did, one line each.
     """
+    if template is not None and template not in TEMPLATES:
+        known = ", ".join(sorted(TEMPLATES))
+        raise ConfigError(f"unknown template {template[:40]!r} (known: {known})")
     folder = folder.resolve()
     settings = folder / "secretwire.yaml"
     store = folder / ".secretwire" / "dev.store"
@@ -56,7 +49,7 @@ def init_project(
     for existing in (settings, store, key):
         if existing.exists():
             raise ConfigError(f"{existing} already exists; refusing to overwrite it")
-    text = SETTINGS_TEMPLATE.format(
+    text = (SETTINGS_TEMPLATE if template is None else TEMPLATES[template]).format(
         variable=variable,
         default=environment,
         store=store.relative_to(folder).as_posix(),

@@ -134,6 +134,21 @@ class VersionedDocument:
         )
         return item.info(write.name, current=True)
 
+    def annotate(
+        self, name: str, version: str, metadata: Mapping[str, str], *, provider: str
+    ) -> None:
+        """Merge ``metadata`` into the metadata of one version (its value, id and times
+        stay). Raises :class:`SecretNotFound`."""
+        entry = self._entry(name, provider, "annotate")
+        chosen = entry.find(version)
+        if chosen is None:
+            raise SecretNotFound(
+                operation="annotate", name=name, version=version, provider=provider
+            )
+        merged = replace(chosen, metadata=MappingProxyType({**chosen.metadata, **metadata}))
+        versions = tuple(merged if item is chosen else item for item in entry.versions)
+        self.entries[name] = replace(entry, versions=versions)
+
     def delete(self, name: str, *, provider: str) -> None:
         """Remove ``name`` with every version. Raises :class:`SecretNotFound`."""
         if self.entries.pop(name, None) is None:

@@ -123,7 +123,10 @@ Results = dict[Key, Secret | ProviderError]
 
 #: The public methods: ``typing.final`` template methods that check once, then call
 #: the hook.
-TEMPLATE_METHODS = ("get", "get_many", "set", "delete", "list", "versions", "health", "close")
+TEMPLATE_METHODS = (
+    "get", "get_many", "set", "delete", "list", "versions", "health", "close",
+    "annotate", "stage", "promote", "unstage",
+)  # fmt: skip
 
 #: What a capability gate says when the capability is off.
 _CANNOT = {
@@ -133,6 +136,8 @@ _CANNOT = {
     "versions": "the provider does not keep versions",
     "tags": "the provider keeps no tags",
     "expiry": "the provider keeps no expiry time",
+    "annotate": "the provider cannot change a stored version's metadata",
+    "staging": "the provider cannot stage a version (it has no staging labels)",
 }
 
 
@@ -154,6 +159,8 @@ class SecretProvider(ABC):
     ``versions(name)``               ``_versions(name) -> list[SecretVersion]``
     ``health()``                     ``_health() -> Health`` (untimed: the pipeline times)
     ``close()``                      ``_close()`` (idempotent)
+    ``annotate`` / ``stage``         ``_annotate(name, version, md)`` / ``_stage(write, token)``
+    ``promote`` / ``unstage``        ``_promote(name, version)`` / ``_unstage(...)``
     ===============================  ===================================================
 
     Before a hook runs, the public method has: checked the name (``str``, the one
@@ -234,8 +241,9 @@ class SecretProvider(ABC):
                 hint=self.unsupported_hints.get(capability),
             )
 
-    def _invalid_now(self, secret: Secret, version: str | None) -> ProviderError | None:
-        """The validity error for ``secret`` read just now, or None."""
+    def validity_error(self, secret: Secret, version: str | None) -> ProviderError | None:
+        """The validity error for ``secret`` now, or None (the manager asks again for
+        a secret its cache serves: it may have expired since it was read)."""
         if not self.enforce_validity:
             return None
         now = _time.utcnow()
@@ -270,7 +278,7 @@ class SecretProvider(ABC):
         name = self._checked_name(name, "get")
         version = self.name_policy.check_version(name, version, provider=self.name)
         secret = self._get(name, version)
-        invalid = self._invalid_now(secret, version)
+        invalid = self.validity_error(secret, version)
         if invalid is not None:
             raise invalid
         return secret
@@ -298,7 +306,7 @@ class SecretProvider(ABC):
         if valid:
             for key, outcome in self._get_many(valid).items():
                 if isinstance(outcome, Secret):
-                    invalid = self._invalid_now(outcome, key[1])
+                    invalid = self.validity_error(outcome, key[1])
                     results[key] = outcome if invalid is None else invalid
                 else:
                     results[key] = outcome
@@ -342,10 +350,19 @@ class SecretProvider(ABC):
         secret = secret_value(value)
         del value  # only the masked value stays in this frame
         self._gate("write", "set")
-        name = self._checked_name(name, "set", write=True)
-        check_value(secret, name=name, provider=self.name, operation="set")
+        return self._set(
+            self._checked_write(name, secret, metadata, tags, expires_at, "set"), **backend
+        )
+
+    def _checked_write(
+        self, name: object, secret: SecretValue, metadata: Mapping[str, str] | None,
+        tags: Mapping[str, str] | None, expires_at: datetime | None, operation: str,
+    ) -> Write:  # fmt: skip
+        """The checked :class:`Write` of ``set`` and ``stage``."""
+        name = self._checked_name(name, operation, write=True)
+        check_value(secret, name=name, provider=self.name, operation=operation)
         check_size(secret, self.capabilities.max_value_bytes, name=name, provider=self.name)
-        fields = {"name": name, "provider": self.name, "operation": "set"}
+        fields = {"name": name, "provider": self.name, "operation": operation}
         write = Write(
             name,
             secret,
@@ -354,16 +371,67 @@ class SecretProvider(ABC):
             check_expiry(expires_at, name=name, provider=self.name),
         )
         if write.tags:
-            self._gate("tags", "set", name)
+            self._gate("tags", operation, name)
         if write.expires_at is not None:
-            self._gate("expiry", "set", name)
-        return self._set(write, **backend)
+            self._gate("expiry", operation, name)
+        return write
 
     @final
     def delete(self, name: str) -> None:
         """Delete ``name`` and all its versions. Raises :class:`SecretNotFound`."""
         self._gate("delete", "delete")
         self._delete(self._checked_name(name, "delete"))
+
+    # -- lifecycle: annotations and staged versions (docs/rotation.md) ------------------
+    def _checked_version(self, name: object, version: object, operation: str) -> tuple[str, str]:
+        name = self._checked_name(name, operation)
+        checked = self.name_policy.check_version(
+            name, version, provider=self.name, operation=operation
+        )
+        if checked is None:
+            detail = "a version is required"
+            raise InvalidSecret(operation=operation, name=name, provider=self.name, detail=detail)
+        return name, checked
+
+    @final
+    def annotate(self, name: str, version: str, metadata: Mapping[str, str]) -> None:
+        """Merge ``metadata`` into the metadata of a stored version, without a new
+        version (Vault keeps custom metadata per secret: there, the secret's)."""
+        self._gate("annotate", "annotate")
+        name, version = self._checked_version(name, version, "annotate")
+        fields = {"name": name, "provider": self.name, "operation": "annotate"}
+        self._annotate(name, version, string_map(metadata, "metadata", **fields))
+
+    @final
+    def stage(
+        self,
+        name: str,
+        value: str | SecretValue,
+        *,
+        token: str,
+        metadata: Mapping[str, str] | None = None,
+        tags: Mapping[str, str] | None = None,
+    ) -> SecretVersion:
+        """Store ``value`` as a version of ``name`` that is **not** current (``staged``),
+        identified by ``token`` (AWS: the ``ClientRequestToken``, so the version id)."""
+        secret = secret_value(value)
+        del value  # only the masked value stays in this frame
+        self._gate("staging", "stage")
+        write = self._checked_write(name, secret, metadata, tags, None, "stage")
+        return self._stage(write, self._checked_version(write.name, token, "stage")[1])
+
+    @final
+    def promote(self, name: str, version: str) -> SecretVersion:
+        """Make the staged ``version`` current (the former current one stays readable)."""
+        self._gate("staging", "promote")
+        return self._promote(*self._checked_version(name, version, "promote"))
+
+    @final
+    def unstage(self, name: str, version: str) -> None:
+        """Drop the staged mark of ``version``; the current version is left as it is.
+        Nothing happens for a version that is not staged."""
+        self._gate("staging", "unstage")
+        self._unstage(*self._checked_version(name, version, "unstage"))
 
     # -- lifecycle -------------------------------------------------------------
     @final
@@ -400,23 +468,38 @@ class SecretProvider(ABC):
                 results[(name, version)] = err
         return results
 
+    def _cannot(self, operation: str, capability: str) -> UnsupportedOperation:
+        return UnsupportedOperation(
+            operation=operation, provider=self.name, detail=_CANNOT[capability]
+        )
+
     def _set(self, write: Write) -> SecretVersion:
         """Store ``write.value`` (reveal it only in the backend call). Raise
         :class:`UnsupportedOperation` for an argument the backend cannot store."""
-        raise UnsupportedOperation(operation="set", provider=self.name, detail=_CANNOT["write"])
+        raise self._cannot("set", "write")
 
     def _delete(self, name: str) -> None:
-        raise UnsupportedOperation(operation="delete", provider=self.name, detail=_CANNOT["delete"])
+        raise self._cannot("delete", "delete")
+
+    def _annotate(self, name: str, version: str, metadata: Mapping[str, str]) -> None:
+        raise self._cannot("annotate", "annotate")
+
+    def _stage(self, write: Write, token: str) -> SecretVersion:
+        raise self._cannot("stage", "staging")
+
+    def _promote(self, name: str, version: str) -> SecretVersion:
+        raise self._cannot("promote", "staging")
+
+    def _unstage(self, name: str, version: str) -> None:
+        raise self._cannot("unstage", "staging")
 
     def _list(self, prefix: str) -> Iterable[str]:
         """Names starting with ``prefix`` (more do no harm), in any order: the base
         keeps those that start with it, once each, sorted."""
-        raise UnsupportedOperation(operation="list", provider=self.name, detail=_CANNOT["list"])
+        raise self._cannot("list", "list")
 
     def _versions(self, name: str) -> builtins.list[SecretVersion]:
-        raise UnsupportedOperation(
-            operation="versions", provider=self.name, detail=_CANNOT["versions"]
-        )
+        raise self._cannot("versions", "versions")
 
     def _health(self) -> Health:
         """The default reports OK without contacting anything."""

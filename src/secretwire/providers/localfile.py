@@ -452,6 +452,10 @@ class LocalFileProvider(SecretProvider):
     def _set(self, write: Write) -> SecretVersion:
         return self._mutate(lambda document: document.write(write), "set", write.name)
 
+    def _annotate(self, name: str, version: str, metadata: Mapping[str, str]) -> None:
+        change = lambda document: document.annotate(name, version, metadata, provider=_PROVIDER)  # noqa: E731
+        self._mutate(change, "annotate", name)
+
     def _delete(self, name: str) -> None:
         # Fail fast, without creating a lock file for a missing store.
         if name not in self._document("delete", name):

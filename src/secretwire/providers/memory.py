@@ -62,6 +62,11 @@ class MemoryProvider(SecretProvider):
             self.calls["set"] += 1
             return self._document.write(write)
 
+    def _annotate(self, name: str, version: str, metadata: Mapping[str, str]) -> None:
+        with self._lock:
+            self.calls["annotate"] += 1
+            self._document.annotate(name, version, metadata, provider=self.name)
+
     def _delete(self, name: str) -> None:
         with self._lock:
             self.calls["delete"] += 1

@@ -28,6 +28,7 @@ so those cases look for them too. Requires pytest.
 from __future__ import annotations
 
 from ._leak_cases import LeakCases
+from ._lifecycle_cases import LifecycleCases
 from ._reads import ReadWriteCases
 from ._uniform import UniformCases
 from .clock import FakeClock
@@ -51,5 +52,5 @@ __all__ = [
 ]
 
 
-class ProviderContract(ReadWriteCases, LeakCases, UniformCases):
+class ProviderContract(ReadWriteCases, LeakCases, UniformCases, LifecycleCases):
     """The conformance cases every provider must pass (see the module docstring)."""

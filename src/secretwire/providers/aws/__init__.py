@@ -19,6 +19,8 @@ are listed in ``docs/providers/aws.md``):
 * ``delete`` -- ``DeleteSecret`` (``DescribeSecret`` first when forcing deletion
   without recovery, because AWS reports no error for a missing name then).
 * ``restore`` -- ``RestoreSecret``. ``health`` -- ``ListSecrets`` with one result.
+* ``stage`` / ``promote`` / ``unstage`` -- ``PutSecretValue`` with ``AWSPENDING``,
+  ``DescribeSecret`` and ``UpdateSecretVersionStage`` (``_staging``).
 
 The package: this face (the provider), ``_errors`` (the code tables, the one
 translation, the quiet botocore logs), ``_session`` (credentials, the assumed role,
@@ -66,6 +68,7 @@ from ..base import (
     shown,
     string_map,
 )
+from . import _staging
 from ._errors import PROVIDER, aws_call
 from ._options import BINARY_MODES, OPTIONS, check_range, connection
 from ._records import (
@@ -112,7 +115,15 @@ class AwsSecretsManagerProvider(SecretProvider):
 
     name = PROVIDER
     #: ``metadata`` is off: reads do not return what ``set`` stored as tags.
-    capabilities = Capabilities.full(metadata=False, expiry=False, max_value_bytes=_MAX_VALUE_BYTES)
+    #: ``staging``: ``stage`` / ``promote`` / ``unstage`` move ``AWSPENDING`` and
+    #: ``AWSCURRENT``; ``annotate`` is off (tags are the secret's, and reads skip them).
+    capabilities = Capabilities.full(
+        metadata=False,
+        expiry=False,
+        annotate=False,
+        staging=True,
+        max_value_bytes=_MAX_VALUE_BYTES,
+    )
     unsupported_hints: ClassVar[Mapping[str, str]] = {
         "expiry": "AWS Secrets Manager keeps no expiry date: use rotation"
     }
@@ -374,6 +385,16 @@ class AwsSecretsManagerProvider(SecretProvider):
                 **fields,
             )
         return written(name, response, metadata, tags)
+
+    # -- staged versions (rotation: docs/rotation.md; the calls are in _staging) -------
+    def _stage(self, write: Write, token: str) -> SecretVersion:
+        return _staging.stage(self.client, self._call, write, token)
+
+    def _promote(self, name: str, version: str) -> SecretVersion:
+        return _staging.promote(self.client, self._call, name, version)
+
+    def _unstage(self, name: str, version: str) -> None:
+        _staging.unstage(self.client, self._call, name, version)
 
     def _delete(self, name: str) -> None:
         """``DeleteSecret`` with ``RecoveryWindowInDays`` (default 30): the secret is

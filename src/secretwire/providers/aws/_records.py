@@ -139,6 +139,7 @@ def versions_from(name: str, entries: Sequence[Any]) -> list[SecretVersion]:
             created_at=_time.aware(entry.get("CreatedDate")),
             current=_CURRENT in entry.get("VersionStages", []),
             metadata={"stages": ",".join(entry.get("VersionStages", []))},
+            staged="AWSPENDING" in entry.get("VersionStages", []),
         )
         for entry in ordered
     ]

@@ -27,7 +27,7 @@ from __future__ import annotations
 import logging
 import os
 import threading
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from ... import _time
@@ -64,6 +64,7 @@ from ._props import (
     MAX_TAGS,
     META_TAG_PREFIX,
     WRITTEN_TAG,
+    annotated_tags,
     kv_attributes,
     newest_first,
     split_tags,
@@ -344,6 +345,25 @@ class AzureKeyVaultProvider(SecretProvider):
             name,
         )
         return version_of(name, bundle.properties, current=True)
+
+    def _annotate(self, name: str, version: str, metadata: Mapping[str, str]) -> None:
+        """``SecretClient.get_secret`` (``GET /secrets/{name}/{version}``) for the
+        version's tags, then ``update_secret_properties`` (``PATCH``) with ``metadata``
+        merged in as ``secretwire:<key>`` tags."""
+        vault_name = self._kv(name)
+        props = self._call(
+            lambda: self._client.get_secret(vault_name, version).properties,
+            "annotate",
+            name,
+            version,
+        )
+        tags = annotated_tags(props.tags, metadata, name=name, provider=self.name)
+        self._call(
+            lambda: self._client.update_secret_properties(vault_name, version, tags=tags),
+            "annotate",
+            name,
+            version,
+        )
 
     def _delete(self, name: str) -> None:
         """``SecretClient.begin_delete_secret`` (``DELETE /secrets/{name}``), waiting for

@@ -24,6 +24,7 @@ __all__ = [
     "MAX_TAGS",
     "META_TAG_PREFIX",
     "WRITTEN_TAG",
+    "annotated_tags",
     "kv_attributes",
     "newest_first",
     "split_tags",
@@ -124,6 +125,25 @@ def kv_attributes(
         raise InvalidSecret(detail="metadata 'enabled' is read-only (set by Key Vault)", **fields)
     result.update((META_TAG_PREFIX + key, value) for key, value in metadata.items())
     result[WRITTEN_TAG] = str(time.time_ns())
+    return _within_limits(result, fields), content_type, not_before
+
+
+def annotated_tags(
+    existing: Mapping[str, str] | None, metadata: Mapping[str, str], *, name: str, provider: str
+) -> dict[str, str]:
+    """A version's tags with ``metadata`` merged in as ``secretwire:<key>`` tags (the
+    attribute-backed keys cannot be changed this way: :class:`InvalidSecret`)."""
+    fields = {"operation": "annotate", "name": name, "provider": provider}
+    reserved = sorted(set(metadata) & {_CONTENT_TYPE, _NOT_BEFORE, _ENABLED})
+    if reserved:
+        raise InvalidSecret(detail=f"metadata {reserved[0]!r} is a Key Vault attribute", **fields)
+    result = dict(existing or {})
+    result.update((META_TAG_PREFIX + key, value) for key, value in metadata.items())
+    return _within_limits(result, fields)
+
+
+def _within_limits(result: dict[str, str], fields: dict[str, str]) -> dict[str, str]:
+    """``result`` if Key Vault accepts it as one version's tags, else :class:`InvalidSecret`."""
     if len(result) > MAX_TAGS:
         raise InvalidSecret(
             detail=f"Key Vault allows {MAX_TAGS} tags per version, and tags plus metadata "
@@ -137,4 +157,4 @@ def kv_attributes(
                 f"and values of {_MAX_TAG_VALUE} characters)",
                 **fields,
             )
-    return result, content_type, not_before
+    return result

@@ -69,7 +69,7 @@ __all__ = ["DEFAULT_MAX_REQUEST_BYTES", "VaultProvider"]
 KV2_CAPABILITIES = Capabilities.full(
     tags=False, expiry=False, max_value_bytes=DEFAULT_MAX_REQUEST_BYTES - ENVELOPE_BYTES
 )
-KV1_CAPABILITIES = replace(KV2_CAPABILITIES, versions=False, metadata=False)
+KV1_CAPABILITIES = replace(KV2_CAPABILITIES, versions=False, metadata=False, annotate=False)
 
 
 class VaultProvider(SecretProvider):
@@ -351,6 +351,19 @@ class VaultProvider(SecretProvider):
                 json={"custom_metadata": metadata},
             )  # fmt: skip
         return _kv.written(name, answer.get("data") or {}, metadata)
+
+    def _annotate(self, name: str, version: str, metadata: Mapping[str, str]) -> None:
+        """KV v2 keeps custom metadata per secret, not per version: ``GET
+        <mount>/metadata/<name>``, then ``POST`` it back with ``metadata`` merged into
+        ``custom_metadata`` (KV v1 has none: the capability is off)."""
+        meta = self._metadata(name, "annotate")
+        if meta is None:
+            raise SecretNotFound(operation="annotate", name=name, provider=PROVIDER)
+        merged = {**_kv.str_map(meta.get("custom_metadata")), **metadata}
+        self._call(
+            "POST", self._path("metadata", name), operation="annotate", name=name,
+            json={"custom_metadata": merged},
+        )  # fmt: skip
 
     def _cas_for(self, name: str, cas: int | None) -> int | None:
         if cas is not None or not self._cas:
