@@ -286,6 +286,7 @@ class SecretManager:
         """Write a new version of ``name`` carrying ``to_version``'s value (history
         stays append-only). Providers without versions raise :class:`UnsupportedOperation`."""
         self._check_open()
+        self.authorize("rollback", name)
         return self._rotator().rollback(name, to_version)
 
     def rotate(
@@ -302,6 +303,7 @@ class SecretManager:
         declared policy (``secrets:``), else a 32-character password and no hooks.
         Raises :class:`RotationFailed` naming the step, after reverting."""
         self._check_open()
+        self.authorize("rotate", name)
         declared = self.inventory.declared(name)
         policy = declared.rotation if declared is not None else None
         if generator is None and policy is not None:

@@ -71,7 +71,10 @@ ACTIONS: dict[str, tuple[str, Callable[[SecretManager], object]]] = {
     "versions": ("versions", lambda m: m.versions(NAME)),
     "set": ("set", lambda m: m.set(NAME, CANARY)),
     "delete": ("delete", lambda m: m.delete(NAME)),
-    **{op: (op, lambda m, op=op: m.authorize(op, NAME)) for op in OPERATIONS[5:]},
+    "rotate": ("rotate", lambda m: m.rotate(NAME)),
+    "rollback": ("rollback", lambda m: m.rollback(NAME, "1")),
+    # run and export are commands over the manager: they ask authorize() first.
+    **{op: (op, lambda m, op=op: m.authorize(op, NAME)) for op in OPERATIONS[7:]},
 }
 
 
@@ -109,6 +112,7 @@ def test_matrix(trail_path: Path, action: str, principal: str, cached: bool) -> 
     except AccessDenied as err:
         result, refused = None, err
     m.close()
+    assert OPERATIONS[5:7] == ("rotate", "rollback")
     if PRINCIPALS[principal]:
         assert refused is None, f"{principal} was refused {action}"
         return
@@ -159,3 +163,33 @@ def test_list_shows_only_names_the_principal_may_list(trail_path: Path) -> None:
         assert m.list("app/") == ["app/a", "app/b"]
     lists = [(r["name"], r["outcome"]) for r in records(trail_path) if r.get("op") == "list"]
     assert lists == [("", "ok"), ("", "denied"), ("app/", "ok")]  # ops/c withheld: one record
+
+
+def test_a_principal_without_rotate_cannot_run_a_rotation_step_however_it_is_reached(
+    trail_path: Path,
+) -> None:
+    # get and set are allowed, rotate is not: neither manager.rotate nor the
+    # pipeline's rotation steps (annotate, stage, promote, unstage) get through.
+    policy = parse_policy(
+        {
+            "roles": {
+                "writer": {
+                    "allow": [{"operations": ["get", "set", "versions"], "names": ["app/*"]}]
+                }
+            },
+            "bindings": {"bob": ["writer"]},
+        }
+    )
+    provider = MemoryProvider({NAME: CANARY})
+    trail = AuditTrail([FileSink(trail_path)], KEY)
+    layers = governance_layers(policy, trail, principal="bob", environment="test")
+    with SecretManager(provider, before_cache=layers) as m:
+        with pytest.raises(AccessDenied):
+            m.rotate(NAME)
+        with pytest.raises(AccessDenied):
+            m._pipeline.annotate(NAME, "1", {"k": "v"})
+        with pytest.raises(AccessDenied):
+            m._pipeline.promote(NAME, "1")
+        assert m.versions(NAME)[0].version == "1"  # nothing was written
+    ops = {(r["op"], r["outcome"]) for r in records(trail_path) if r.get("op")}
+    assert ("rotate", "denied") in ops

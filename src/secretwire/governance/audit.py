@@ -21,7 +21,7 @@ import builtins
 import logging
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from ..errors import ProviderError
@@ -42,6 +42,11 @@ def _timestamp(seconds: float) -> str:
     """ISO 8601 UTC with microseconds, e.g. ``2026-01-02T03:04:05.000006Z``."""
     micros = int(seconds * 1_000_000) % 1_000_000
     return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(seconds)) + f".{micros:06d}Z"
+
+
+#: Pipeline operations recorded under their own name whose policy operation is
+#: another: the rotation steps are what the ``rotate`` operation allows.
+_AS_POLICY = dict.fromkeys(("annotate", "stage", "promote", "unstage"), "rotate")
 
 
 class _Batch:
@@ -248,6 +253,7 @@ class AuditLayer(Layer):
         hit: bool | None = None, started: float | None = None,
     ) -> Entry:  # fmt: skip
         """One record's fields (never a value)."""
+        rule = None if self.rule is None else self.rule(_AS_POLICY.get(operation, operation), name)
         return make_entry(
             self.trail,
             self.principal,
@@ -258,10 +264,13 @@ class AuditLayer(Layer):
             version=version,
             cache=hit if self._cached else None,
             latency=None if started is None else time.perf_counter() - started,
-            rule=None if self.rule is None else self.rule(operation, name),
+            rule=None
+            if self.rule is None
+            else self.rule(_AS_POLICY.get(operation, operation), name),
         )
 
     def _around(self, operation: str, name: str, call: Callable[[], Any]) -> Any:
+        """Run ``call``, recording ``operation`` on ``name`` with its outcome."""
         started = time.perf_counter()
         try:
             result = call()
@@ -336,6 +345,24 @@ class AuditLayer(Layer):
             "versions", name, lambda: self.inner.versions(name)
         )
         return result
+
+    def annotate(self, name: str, version: str, metadata: Mapping[str, str]) -> None:
+        self._around("annotate", name, lambda: self.inner.annotate(name, version, metadata))
+
+    def stage(self, write: Write, token: str) -> SecretVersion:
+        result: SecretVersion = self._around(
+            "stage", write.name, lambda: self.inner.stage(write, token)
+        )
+        return result
+
+    def promote(self, name: str, version: str) -> SecretVersion:
+        result: SecretVersion = self._around(
+            "promote", name, lambda: self.inner.promote(name, version)
+        )
+        return result
+
+    def unstage(self, name: str, version: str) -> None:
+        self._around("unstage", name, lambda: self.inner.unstage(name, version))
 
     def authorize(self, operation: str, name: str, *, principal: str | None = None) -> None:
         """Records an operation the pipeline does not perform itself (``rotate``,

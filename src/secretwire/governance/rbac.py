@@ -15,7 +15,7 @@ authenticated, so the backend's own policy is the boundary (``docs/rbac.md``).
 from __future__ import annotations
 
 import builtins
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from ..errors import AccessDenied
 from ..pipeline import Handler, Key, Layer, Results
@@ -153,6 +153,24 @@ class AuthorizeLayer(Layer):
         if len(shown) < len(names):
             authorizer.record_denial("list", prefix)
         return shown
+
+    # The rotation steps (docs/rotation.md) are the ``rotate`` operation: a principal
+    # without it cannot annotate, stage, promote or unstage a version, whatever way in.
+    def annotate(self, name: str, version: str, metadata: Mapping[str, str]) -> None:
+        self.authorizer.check("rotate", name, self.provider_name)
+        self.inner.annotate(name, version, metadata)
+
+    def stage(self, write: Write, token: str) -> SecretVersion:
+        self.authorizer.check("rotate", write.name, self.provider_name)
+        return self.inner.stage(write, token)
+
+    def promote(self, name: str, version: str) -> SecretVersion:
+        self.authorizer.check("rotate", name, self.provider_name)
+        return self.inner.promote(name, version)
+
+    def unstage(self, name: str, version: str) -> None:
+        self.authorizer.check("rotate", name, self.provider_name)
+        self.inner.unstage(name, version)
 
     def authorize(self, operation: str, name: str, *, principal: str | None = None) -> None:
         decision = self.authorizer.decide(operation, name, principal)
