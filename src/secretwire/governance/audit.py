@@ -264,9 +264,7 @@ class AuditLayer(Layer):
             version=version,
             cache=hit if self._cached else None,
             latency=None if started is None else time.perf_counter() - started,
-            rule=None
-            if self.rule is None
-            else self.rule(_AS_POLICY.get(operation, operation), name),
+            rule=rule,
         )
 
     def _around(self, operation: str, name: str, call: Callable[[], Any]) -> Any:
