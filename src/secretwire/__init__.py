@@ -37,7 +37,14 @@ from .errors import (
     reason_of,
 )
 from .manager import Metrics, SecretManager
-from .masking import RedactingFilter, Redactor
+from .masking import (
+    RedactingFilter,
+    Redactor,
+    StreamMasker,
+    auto_log_masking,
+    install_log_masking,
+    uninstall_log_masking,
+)
 from .paths import TreePath, format_location, replace_at, walk_leaves, walk_strings
 from .pipeline import BackendStats, Handler, Layer
 from .providers import (
@@ -124,6 +131,7 @@ __all__ = [
     "StoreCorrupted",
     "StoreError",
     "StoreKeyMismatch",
+    "StreamMasker",
     "Template",
     "TreePath",
     "Unauthenticated",
@@ -131,6 +139,7 @@ __all__ = [
     "Write",
     "__version__",
     "as_reference",
+    "auto_log_masking",
     "available_providers",
     "close_shared_managers",
     "contains_reference",
@@ -140,6 +149,7 @@ __all__ = [
     "find_settings_file",
     "format_location",
     "get_provider_class",
+    "install_log_masking",
     "load_config",
     "load_settings",
     "parse",
@@ -150,6 +160,7 @@ __all__ = [
     "replace_at",
     "require_extra",
     "shared_manager",
+    "uninstall_log_masking",
     "unregister_provider",
     "walk_leaves",
     "walk_strings",
