@@ -16,6 +16,7 @@ import traceback
 from collections.abc import Callable, Sequence
 
 from ..errors import ResolutionError, SecretwireError
+from ._commands_inject import pass_on_signal
 from ._common import EXIT_ERROR, EXIT_INTERRUPTED
 from ._io import read_value
 from ._parser import build_parser, command_line, parse
@@ -27,7 +28,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parse(command_line() if argv is None else list(argv))
     func: Callable[[argparse.Namespace], int] = args.func
     try:
-        return func(args)
+        code = func(args)
     except KeyboardInterrupt:
         print("secretwire: interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
@@ -49,6 +50,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             file=sys.stderr,
         )
         return EXIT_ERROR
+    if argv is None:  # the program itself, not a call from Python
+        pass_on_signal(args)
+    return code
 
 
 def _one_line(err: SecretwireError) -> str:
