@@ -42,7 +42,7 @@ def samples(value: str) -> dict[str, str]:
 
 
 def encoding_of(label: str) -> str:
-    name = label.split("-")[0]
+    name = label.split("-", maxsplit=1)[0]
     return {"json": "json"}.get(name, name)
 
 

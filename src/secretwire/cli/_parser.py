@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from typing import Any, NoReturn
 
 from .._version import __version__
-from . import _commands_inject, _commands_transfer
+from . import _commands_inject, _commands_scan, _commands_transfer
 from ._commands_config import cmd_check, cmd_health, cmd_init, cmd_render
 from ._commands_secrets import cmd_delete, cmd_get, cmd_list, cmd_set, cmd_versions
 from ._common import EXIT_USAGE
@@ -118,6 +118,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_health)
     _commands_inject.register(sub)
     _commands_transfer.register(sub)
+    _commands_scan.register(sub)
     for subparser in sub.choices.values():
         subparser.set_defaults(_parser=subparser)
     return parser
