@@ -45,20 +45,12 @@ def project(tmp_path: Path) -> Path:
     return tmp_path
 
 
-def secretwire(
-    project: Path, *args: str, timeout: float = 60, **kwargs: object
-) -> subprocess.CompletedProcess[bytes]:
+def secretwire(project: Path, *args: str) -> subprocess.CompletedProcess[bytes]:
+    """``secretwire ARGS`` in a child process, in ``project``."""
     env = {**os.environ, "PYTHONPATH": str(ROOT), "PYTHONUNBUFFERED": "1"}
     env.pop("SECRETWIRE_CONFIG", None)
-    return subprocess.run(
-        [sys.executable, "-m", "secretwire", *args],
-        cwd=project,
-        env=env,
-        capture_output=True,
-        timeout=timeout,
-        check=False,
-        **kwargs,  # type: ignore[arg-type]
-    )
+    command = [sys.executable, "-m", "secretwire", *args]
+    return subprocess.run(command, cwd=project, env=env, capture_output=True, check=False)
 
 
 WRITER = """
