@@ -1,11 +1,13 @@
 """The ``secretwire`` command line: thin commands over :class:`SecretManager`.
 
 Errors are one line on stderr and a non-zero exit code; never a traceback unless
-``--debug``, never a value. Only ``get`` and ``render --reveal`` print values.
+``--debug``, never a value. Only ``get``, ``render --reveal`` and ``export --reveal``
+print values.
 
 The parser is in ``_parser``, the commands in ``_commands_secrets`` (set, get, list,
-versions, delete) and ``_commands_config`` (init, render, check, health), reading
-and printing values in ``_io``.
+versions, delete), ``_commands_config`` (init, render, check, health),
+``_commands_inject`` (run), ``_commands_transfer`` (import, export, copy) and
+``_commands_scan`` (scan), reading and printing values in ``_io``.
 """
 
 from __future__ import annotations
