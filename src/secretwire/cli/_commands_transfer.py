@@ -90,9 +90,12 @@ def cmd_copy(args: argparse.Namespace) -> int:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    with _manager(args) as manager:
-        text = export_text(manager, args.prefix, args.format, reveal=args.reveal)
-    _write_out(_utf8_out(text, "the values"))
+    with _manager(args) as manager:  # no frame of this one keeps the values
+        _write_out(
+            _utf8_out(
+                export_text(manager, args.prefix, args.format, reveal=args.reveal), "the values"
+            )
+        )
     return EXIT_OK
 
 
