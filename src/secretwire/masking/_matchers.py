@@ -80,7 +80,15 @@ class _Aho(Matcher):
         return any(True for _ in self._automaton.iter(text))
 
     def spans(self, text: str) -> list[tuple[int, int]]:
-        return [(end + 1 - size, end + 1) for end, size in self._automaton.iter_long(text)]
+        # Every occurrence, then leftmost-longest: pyahocorasick's own iter_long drops
+        # a shorter match inside a longer pattern's unfinished prefix at the text's end
+        # ("b" in "ab" with the patterns "b" and "aba").
+        found = sorted((end + 1 - size, -size) for end, size in self._automaton.iter(text))
+        spans: list[tuple[int, int]] = []
+        for start, negative in found:
+            if not spans or start >= spans[-1][1]:
+                spans.append((start, start - negative))
+        return spans
 
     def is_prefix(self, text: str) -> bool:
         return bool(self._automaton.match(text))
