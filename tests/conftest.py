@@ -10,6 +10,7 @@ import pytest
 from hypothesis import settings
 
 import secretwire.providers as registry
+from secretwire.masking import default_redactor, uninstall_log_masking
 from secretwire.testing import (
     CANARY,
     ns,  # noqa: F401 - the shipped fixture: a unique name prefix per test
@@ -34,6 +35,15 @@ def _restore_provider_registry() -> Iterator[None]:
     yield
     registry._registered.clear()
     registry._registered.update(saved)
+
+
+@pytest.fixture(autouse=True)
+def _restore_log_masking() -> Iterator[None]:
+    """Log masking is global too (the adapters install it, managers register what
+    they serve): each test starts with none and no registered value."""
+    yield
+    uninstall_log_masking()
+    default_redactor().clear()
 
 
 @pytest.fixture

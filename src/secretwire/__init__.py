@@ -40,7 +40,14 @@ from .errors import (
     reason_of,
 )
 from .manager import Metrics, SecretManager
-from .masking import RedactingFilter, Redactor
+from .masking import (
+    RedactingFilter,
+    Redactor,
+    StreamMasker,
+    auto_log_masking,
+    install_log_masking,
+    uninstall_log_masking,
+)
 from .paths import TreePath, format_location, replace_at, walk_leaves, walk_strings
 from .pipeline import BackendStats, Handler, Layer
 from .providers import (
@@ -132,6 +139,7 @@ __all__ = [
     "StoreCorrupted",
     "StoreError",
     "StoreKeyMismatch",
+    "StreamMasker",
     "Template",
     "TreePath",
     "Unauthenticated",
@@ -139,6 +147,7 @@ __all__ = [
     "Write",
     "__version__",
     "as_reference",
+    "auto_log_masking",
     "available_providers",
     "close_shared_managers",
     "contains_reference",
@@ -149,6 +158,7 @@ __all__ = [
     "find_settings_file",
     "format_location",
     "get_provider_class",
+    "install_log_masking",
     "load_config",
     "load_settings",
     "parse",
@@ -159,6 +169,7 @@ __all__ = [
     "replace_at",
     "require_extra",
     "shared_manager",
+    "uninstall_log_masking",
     "unregister_provider",
     "walk_leaves",
     "walk_strings",

@@ -389,8 +389,8 @@ class SecretManager:
     def _served(self, secret: Secret) -> Secret:
         """Register a value served, in this manager's redactor and the process-wide
         one (what :class:`~secretwire.RedactingFilter` masks in log records)."""
-        self.redactor.add(secret.value)
-        default_redactor().add(secret.value)
+        self.redactor.add(secret.value, name=secret.name)
+        default_redactor().add(secret.value, name=secret.name)  # reports a short value
         return secret
 
     # -- cache -----------------------------------------------------------------

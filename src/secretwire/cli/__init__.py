@@ -1,11 +1,14 @@
 """The ``secretwire`` command line: thin commands over :class:`SecretManager`.
 
 Errors are one line on stderr and a non-zero exit code; never a traceback unless
-``--debug``, never a value. Only ``get`` and ``render --reveal`` print values.
+``--debug``, never a value. Only ``get``, ``render --reveal`` and ``export --reveal``
+print values.
 
 The parser is in ``_parser``, the commands in ``_commands_secrets`` (set, get, list,
-versions, delete), ``_commands_config`` (init, render, check) and ``health``, reading
-and printing values in ``_io``, JSON in ``_output``.
+versions, delete), ``_commands_config`` (init, render, check), ``health``,
+``_commands_inject`` (run), ``_commands_transfer`` (import, export, copy),
+``_commands_scan`` (scan), the lifecycle and governance commands, reading and
+printing values in ``_io``, JSON in ``_output``.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ import traceback
 from collections.abc import Callable, Sequence
 
 from ..errors import ResolutionError, SecretwireError
+from ._commands_inject import pass_on_signal
 from ._common import EXIT_ERROR, EXIT_INTERRUPTED
 from ._io import read_value
 from ._parser import build_parser, command_line, parse
@@ -27,7 +31,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parse(command_line() if argv is None else list(argv))
     func: Callable[[argparse.Namespace], int] = args.func
     try:
-        return func(args)
+        code = func(args)
     except KeyboardInterrupt:
         print("secretwire: interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
@@ -49,6 +53,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             file=sys.stderr,
         )
         return EXIT_ERROR
+    if argv is None:  # the program itself, not a call from Python
+        pass_on_signal(args)
+    return code
 
 
 def _one_line(err: SecretwireError) -> str:

@@ -10,7 +10,15 @@ from collections.abc import Sequence
 from typing import Any, NoReturn
 
 from .._version import __version__
-from . import inventory_docs, rollback, rotate, status
+from . import (
+    _commands_inject,
+    _commands_scan,
+    _commands_transfer,
+    inventory_docs,
+    rollback,
+    rotate,
+    status,
+)
 from ._commands_config import cmd_check, cmd_init, cmd_render
 from ._commands_governance import add_governance_commands
 from ._commands_secrets import cmd_delete, cmd_get, cmd_list, cmd_set, cmd_versions
@@ -55,6 +63,14 @@ EXAMPLES = {
         "secretwire health",
         "secretwire --env production health --json",
     ),
+    "run": (
+        "secretwire run --env-file app.env -- python app.py",
+        "secretwire run --from-config config.yaml --files -- ./server",
+    ),
+    "import": ("secretwire import .env --prefix app/ --dry-run",),
+    "export": ("secretwire export app/ --format json", "secretwire export app/ --reveal > .env"),
+    "copy": ("secretwire copy --from development --to staging app/ --dry-run",),
+    "scan": ("secretwire scan src/ config/", "secretwire scan --git ."),
     "policy": (
         "secretwire policy explain alice get db/password",
         "secretwire policy export --vault --role app > app.hcl",
@@ -150,6 +166,8 @@ def build_parser() -> argparse.ArgumentParser:
     for module in (rotate, rollback, status, inventory_docs):
         module.register(sub)
     add_governance_commands(sub)  # policy, audit
+    for module in (_commands_inject, _commands_transfer, _commands_scan):
+        module.register(sub)
     for name, subparser in sub.choices.items():
         subparser.set_defaults(_parser=subparser)
         if name in EXAMPLES:

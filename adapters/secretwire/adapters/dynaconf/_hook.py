@@ -28,6 +28,7 @@ from secretwire import (
     SiteFailure,
     Template,
     TreePath,
+    auto_log_masking,
     close_shared_managers,
     contains_reference,
     format_location,
@@ -97,6 +98,7 @@ class SecretwireHook:
         masked: bool = False,
     ) -> None:
         install()
+        auto_log_masking()  # served values masked in logs (SECRETWIRE_MASK_LOGS=0: off)
         self._manager = manager
         self._settings_file = settings_file
         self._environment = environment

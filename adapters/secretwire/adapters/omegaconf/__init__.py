@@ -41,6 +41,7 @@ from secretwire import (
     Secret,
     SecretManager,
     TreePath,
+    auto_log_masking,
     format_location,
     load_config,
     replace_at,
@@ -98,6 +99,7 @@ def register(
     ``environment_key`` (``None`` turns this off) gets the manager of the
     environment it names (see :meth:`SecretResolver.manager_for`).
     """
+    auto_log_masking()  # served values masked in logs (SECRETWIRE_MASK_LOGS=0: off)
     with _registry_lock:
         previous = _ours(name, replace)
         if previous is not None and previous.same_source(

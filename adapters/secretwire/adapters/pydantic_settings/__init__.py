@@ -46,6 +46,7 @@ from secretwire import (
     SecretwireError,
     SiteFailure,
     TreePath,
+    auto_log_masking,
     close_shared_managers,
     contains_reference,
     find_references,
@@ -153,6 +154,7 @@ class SecretSettings(BaseSettings):
         _secretwire_manager: SecretManager | None = None,
         **values: Any,
     ) -> None:
+        auto_log_masking()  # served values masked in logs (SECRETWIRE_MASK_LOGS=0: off)
         parent = LOAD.get()
         if _secretwire_manager is None and parent is not None:
             _secretwire_manager = parent.manager

@@ -1,0 +1,16 @@
+"""Injecting secrets into a child process: what ``secretwire run`` does.
+
+:func:`template_variables` resolves the variables a template names (``.env`` files
+whose values hold references, or the references of a YAML/JSON/TOML config file)
+through a :class:`~secretwire.SecretManager`, in one batch per file; :func:`run`
+starts the command with them in its environment, as files or on its stdin, streams
+its output through a :class:`~secretwire.StreamMasker`, passes signals on and
+returns its exit status. See ``docs/injection.md``.
+"""
+
+from __future__ import annotations
+
+from .process import RunOptions, RunResult, run
+from .template import Variable, template_variables
+
+__all__ = ["RunOptions", "RunResult", "Variable", "run", "template_variables"]
