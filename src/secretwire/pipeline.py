@@ -46,6 +46,7 @@ __all__ = [
     "Backend",
     "BackendMetrics",
     "BackendStats",
+    "CacheKey",
     "CacheLayer",
     "CircuitStats",
     "Handler",
@@ -54,6 +55,8 @@ __all__ = [
     "LayerFactory",
     "LoadTracker",
     "ProviderStage",
+    "cache_key",
+    "cached_name",
 ]
 
 logger = logging.getLogger("secretwire")
@@ -508,31 +511,52 @@ class ProviderStage(Handler):
         self.provider.close()
 
 
-class CacheLayer(Layer):
-    """Serves repeated reads from a :class:`SecretCache`; every write invalidates
-    (kept "not found" answers too). What the cache does when the backend fails is
-    its policy's (:class:`~secretwire.cache.CachePolicy`)."""
+#: A key of the secret cache: the name alone for the current version (the common
+#: read makes no tuple), ``(name, version)`` for a given version.
+CacheKey = str | tuple[str, str | None]
 
-    def __init__(self, inner: Handler, cache: SecretCache[Key, Secret]) -> None:
+
+def cache_key(name: str, version: str | None) -> CacheKey:
+    """The cache's key for ``(name, version)``."""
+    return name if version is None else (name, version)
+
+
+def cached_name(key: CacheKey) -> str:
+    """The secret name of a cache key (what :meth:`SecretCache.invalidate` groups by)."""
+    return key if isinstance(key, str) else key[0]
+
+
+class CacheLayer(Layer):
+    """Serves repeated reads from a :class:`SecretCache` (keyed by :func:`cache_key`);
+    every write invalidates (kept "not found" answers too). What the cache does
+    when the backend fails is its policy's (:class:`~secretwire.cache.CachePolicy`)."""
+
+    def __init__(self, inner: Handler, cache: SecretCache[CacheKey, Secret]) -> None:
         super().__init__(inner)
         self.cache = cache
 
     def get(self, name: str, *, version: str | None = None) -> Secret:
-        return self.cache.get_or_load((name, version), lambda: self._load(name, version))
+        key = name if version is None else (name, version)
+        return self.cache.get_or_load(key, lambda: self._load(name, version))
 
     def _load(self, name: str, version: str | None) -> Secret:
         _loading(((name, version),))
         return self.inner.get(name, version=version)
 
     def get_many(self, keys: Sequence[Key]) -> Results:
-        def load(missing: builtins.list[Key]) -> Results:
-            _loading(missing)
-            fetched = self.inner.get_many(missing)
+        wanted = {(key[0] if key[1] is None else key): key for key in keys}
+
+        def load(missing: builtins.list[CacheKey]) -> dict[CacheKey, Secret | ProviderError]:
+            asked = [wanted[key] for key in missing]
+            _loading(asked)
+            fetched = self.inner.get_many(asked)
             return {
-                key: fetched[key] if key in fetched else self._no_result(key) for key in missing
+                key: fetched[asked_key] if asked_key in fetched else self._no_result(asked_key)
+                for key, asked_key in zip(missing, asked, strict=True)
             }
 
-        return self.cache.get_or_load_many(keys, load, error=ProviderError)
+        found = self.cache.get_or_load_many(wanted, load, error=ProviderError)
+        return {wanted[key]: outcome for key, outcome in found.items()}
 
     def _no_result(self, key: Key) -> ProviderError:
         return ProviderError(

@@ -244,7 +244,7 @@ class SecretProvider(ABC):
     def validity_error(self, secret: Secret, version: str | None) -> ProviderError | None:
         """The validity error for ``secret`` now, or None (the manager asks again for
         a secret its cache serves: it may have expired since it was read)."""
-        if not self.enforce_validity:
+        if not self.enforce_validity or (secret.expires_at is None and secret.not_before is None):
             return None
         now = _time.utcnow()
         which = f"version {secret.version!r} " if secret.version and not version else ""
