@@ -15,20 +15,16 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from types import TracebackType
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
-from ._build import manager_arguments
 from ._cache_parts import Entry
 from .cache import CacheStats, SecretCache
 from .cache_settings import CacheSettings, secret_policy
 from .deadlines import DEFAULT_HEALTH_DEADLINE, DEFAULT_RESOLVE_DEADLINE, deadline
 from .errors import ProviderError, SecretwireError
-from .lifecycle.generators import Generator, generator_from_spec
-from .lifecycle.hooks import Hook, hook_from_spec
 from .lifecycle.inventory import Inventory
-from .lifecycle.rotation import Progress, RotationResult, Rotator
 from .lifecycle.watch import Change, ChangeWatch, Subscribers
-from .masking import Redactor, default_redactor
+from .masking._redactor import Redactor, default_redactor
 from .pipeline import (
     Backend,
     BackendMetrics,
@@ -43,10 +39,17 @@ from .pipeline import (
 )
 from .providers.base import SecretProvider, secret_value
 from .references import Reference, as_reference
-from .resolver import Resolution, ResolvedText, Resolver, reference_value
-from .settings import Settings, load_settings
 from .types import Health, Secret, SecretVersion, Write
 from .values import SecretValue
+
+# Loaded on first use (python -X importtime): the settings machinery and YAML with
+# from_settings, rotation with rotate and rollback.
+if TYPE_CHECKING:
+    from .lifecycle.generators import Generator
+    from .lifecycle.hooks import Hook
+    from .lifecycle.rotation import Progress, RotationResult, Rotator
+    from .resolver import Resolution, ResolvedText, Resolver
+    from .settings import Settings
 
 __all__ = ["Metrics", "SecretManager"]
 
@@ -158,7 +161,7 @@ class SecretManager:
         for factory in reversed(before_cache):
             handler = factory(handler)
         self._pipeline = handler
-        self._resolver = Resolver(self)
+        self._resolver_made: Resolver | None = None
         self._closed = False
         # The hit path (get, value): the cache's own entries, read without a lock,
         # when no layer above the cache must see each read; else an empty mapping.
@@ -195,6 +198,9 @@ class SecretManager:
         one manager per settings file and environment use
         :func:`secretwire.shared_manager`.
         """
+        from ._build import manager_arguments  # noqa: PLC0415 - see the imports
+        from .settings import Settings, load_settings  # noqa: PLC0415
+
         if isinstance(path_or_settings, Settings):
             settings = path_or_settings
         else:
@@ -257,6 +263,8 @@ class SecretManager:
             found: Secret | ProviderError = entry.value
         else:
             found = self.get_many([ref.key])[ref.key]
+        from .resolver import reference_value  # noqa: PLC0415 - a dict lookup once loaded
+
         text, _ = reference_value(ref, found)
         return SecretValue(text)
 
@@ -329,6 +337,9 @@ class SecretManager:
         current; or finish its unfinished rotation. What is not given comes from the
         declared policy (``secrets:``), else a 32-character password and no hooks.
         Raises :class:`RotationFailed` naming the step, after reverting."""
+        from .lifecycle.generators import generator_from_spec  # noqa: PLC0415 - on first use
+        from .lifecycle.hooks import Hook, hook_from_spec  # noqa: PLC0415
+
         self._check_open()
         self.authorize("rotate", name)
         declared = self.inventory.declared(name)
@@ -358,6 +369,8 @@ class SecretManager:
         return self._subscribers.add(callback)
 
     def _rotator(self) -> Rotator:
+        from .lifecycle.rotation import Rotator  # noqa: PLC0415 - on first use
+
         def remember(value: SecretValue) -> None:
             self.redactor.add(value)
             default_redactor().add(value)
@@ -366,6 +379,15 @@ class SecretManager:
         return Rotator(self._pipeline, caps, remember=remember, invalidate=self.invalidate)
 
     # -- resolution ------------------------------------------------------------
+    @property
+    def _resolver(self) -> Resolver:
+        """The resolver (its module loads on the first resolve)."""
+        if self._resolver_made is None:
+            from .resolver import Resolver  # noqa: PLC0415 - see the imports
+
+            self._resolver_made = Resolver(self)
+        return self._resolver_made
+
     def resolve(
         self,
         tree: Any,
