@@ -37,7 +37,7 @@ from .pipeline import (
     ProviderStage,
     cached_name,
 )
-from .providers.base import SecretProvider, secret_value
+from .providers.base import FETCH_WORKERS, SecretProvider, secret_value
 from .references import Reference, as_reference
 from .types import Health, Secret, SecretVersion, Write
 from .values import SecretValue
@@ -128,7 +128,7 @@ class SecretManager:
         timer: Callable[[], float] = time.monotonic,
         before_cache: Sequence[LayerFactory] = (),
         after_cache: Sequence[LayerFactory] = (),
-        max_workers: int = 8,
+        max_workers: int = FETCH_WORKERS,
         environment: str | None = None,
         inventory: Inventory | None = None,
     ) -> None:

@@ -257,3 +257,49 @@ def test_thirty_two_concurrent_batches_fetch_each_missing_key_once() -> None:
     assert len(results) == 32
     for outcome in results:
         assert all(secret.reveal() == key[0][1:] for key, secret in outcome.items())  # type: ignore[union-attr]
+
+
+class MeetingProvider(MemoryProvider):
+    """Every read waits until ``parties`` reads are in progress at once (a barrier), and
+    records the thread it ran on and the most reads in progress together."""
+
+    def __init__(self, initial: dict[str, str], parties: int) -> None:
+        super().__init__(initial)
+        self.barrier = threading.Barrier(parties, timeout=10)
+        self.threads: set[str] = set()
+        self.active = self.most = 0
+        self._count = threading.Lock()
+
+    def _get(self, name: str, version: str | None) -> Secret:
+        with self._count:
+            self.active += 1
+            self.most = max(self.most, self.active)
+            self.threads.add(threading.current_thread().name)
+        try:
+            self.barrier.wait()
+            return super()._get(name, version)
+        finally:
+            with self._count:
+                self.active -= 1
+
+
+def test_uncached_keys_are_read_on_one_thread_each_kept_between_batches() -> None:
+    names = [f"app/s{i}" for i in range(20)]
+    provider = MeetingProvider(dict.fromkeys(names, "v"), parties=20)
+    with SecretManager(provider, cache=False) as m:
+        # 20 reads meet at the barrier: all 20 ran at once (no fixed pool of 8)
+        first = m.get_many([(name, None) for name in names])
+        assert all(isinstance(outcome, Secret) for outcome in first.values())
+        used = set(provider.threads)
+        provider.barrier.reset()
+        m.get_many([(name, None) for name in names])
+        assert provider.threads == used  # the same threads, kept alive
+
+
+def test_max_workers_bounds_the_reads_in_progress() -> None:
+    names = [f"app/s{i}" for i in range(12)]
+    provider = MeetingProvider(dict.fromkeys(names, "v"), parties=4)
+    with SecretManager(provider, cache=False, max_workers=4) as m:
+        results = m.get_many([(name, None) for name in names])
+    assert all(isinstance(outcome, Secret) for outcome in results.values())
+    assert provider.most == 4

@@ -68,6 +68,7 @@ from ._kit.credentials import (
 from ._kit.logs import quiet_loggers
 from ._kit.names import NamePolicy
 from ._kit.options import INSECURE, REQUIRED, Credential, Option, Options
+from ._kit.pools import FETCH_WORKERS
 from ._kit.tls import insecure_warnings
 from ._kit.translate import (
     Translator,
@@ -80,6 +81,7 @@ from ._kit.translate import (
 )
 
 __all__ = [
+    "FETCH_WORKERS",
     "HIDDEN",
     "INSECURE",
     "REQUIRED",
