@@ -303,3 +303,35 @@ def test_max_workers_bounds_the_reads_in_progress() -> None:
         results = m.get_many([(name, None) for name in names])
     assert all(isinstance(outcome, Secret) for outcome in results.values())
     assert provider.most == 4
+
+
+def test_a_value_is_registered_for_masking_when_loaded_not_when_served() -> None:
+    """Hits are served without per-read work: a value reloaded in the background
+    (refresh-ahead) is already masked before any read serves it."""
+    clock = FakeClock()
+    provider = MemoryProvider({"app/token": "first-token-0123456789"})
+    with SecretManager(provider, timer=clock, cache_ttl=10, cache_refresh_ahead=0.5) as m:
+        assert m.get("app/token").reveal() == "first-token-0123456789"
+        provider.set("app/token", "second-token-0123456789")  # rotated elsewhere
+        clock.now = 6.0  # past the refresh point: this read reloads it behind
+        assert m.get("app/token").reveal() == "first-token-0123456789"
+        for _ in range(500):  # the background load finishes (bounded wait)
+            stats = m.metrics().cache
+            assert stats is not None
+            if stats.loads == 2 and len(m._cache or ()) == 1:
+                break
+            threading.Event().wait(0.01)
+        assert "second-token" not in m.redactor.redact("log: second-token-0123456789")
+        assert m.get("app/token").reveal() == "second-token-0123456789"
+        assert m.metrics().cache.hits == 2  # type: ignore[union-attr]
+
+
+def test_fresh_hits_are_counted() -> None:
+    with SecretManager(MemoryProvider({"a": "1", "b": "2"})) as m:
+        for _ in range(5):
+            m.get("a")
+            m.value("${secret:b}")
+        m.get_many([("a", None), ("b", None)])
+        stats = m.metrics().cache
+        assert stats is not None
+        assert (stats.hits, stats.misses, stats.loads) == (10, 2, 2)
