@@ -120,6 +120,10 @@ def _unexpired(secret: Secret) -> bool:
     return not secret.expired(utcnow())
 
 
+def _lasting(secret: Secret) -> bool:
+    return secret.expires_at is None
+
+
 def _aged(secret: Secret, age: float) -> Secret:
     return dataclasses.replace(secret, stale_age=age)
 
@@ -139,4 +143,5 @@ def secret_policy(
         absent=_not_found,
         usable=_unexpired,
         aged=_aged,
+        lasting=_lasting,
     )
