@@ -357,7 +357,7 @@ class SecretCache(Generic[K, V]):
             self._record_load(seconds, failed=error is not None, background=found.background)
             current = found.generation == self._generation
             if error is None:
-                if value is not None and current:
+                if value is not None and current and self._policy.keep(value):
                     self._data[key] = _Entry(value, None, self._timer())
             elif current:
                 stale, warn = self._after_error(key, error)

@@ -63,6 +63,8 @@ class Metrics:
     cache: CacheStats | None
     backend: BackendStats
     backends: tuple[BackendMetrics, ...] = ()
+    #: the shared L2 cache's counters (:class:`secretwire.l2.L2Stats`), when there is one
+    l2: Any = None
 
     @property
     def hit_ratio(self) -> float:
@@ -142,6 +144,7 @@ class SecretManager:
             handler = factory(handler)
         self._subscribers = Subscribers()
         handler = ChangeWatch(handler, self._subscribers)  # sees writes and backend reads
+        self._below_cache = handler
         self._cache: SecretCache[Key, Secret] | None = None
         if cache:
             policy = secret_policy(
@@ -152,6 +155,7 @@ class SecretManager:
             self._cache = SecretCache(
                 ttl=cache_ttl, maxsize=cache_maxsize, timer=timer, group=_name_of, policy=policy
             )
+            handler.watch_invalidations(self._drop)  # another process wrote
             handler = CacheLayer(handler, self._cache)
         for factory in reversed(before_cache):
             handler = factory(handler)
@@ -395,7 +399,13 @@ class SecretManager:
 
     # -- cache -----------------------------------------------------------------
     def invalidate(self, name: str) -> None:
-        """Forget cached versions of ``name`` (e.g. after an out-of-band rotation)."""
+        """Forget cached versions of ``name`` (e.g. after an out-of-band rotation), in
+        a shared L2 cache too, whose other processes are told (``docs/deployment.md``)."""
+        self._drop(name)
+        with deadline(self.deadline):
+            self._below_cache.invalidate(name)
+
+    def _drop(self, name: str) -> None:
         if self._cache is not None:
             self._cache.invalidate(name)
 
@@ -417,6 +427,7 @@ class SecretManager:
             cache=self._cache.stats() if self._cache is not None else None,
             backend=self._stage.stats(),
             backends=tuple(backend.metrics() for backend in self.backends()),
+            l2=self._pipeline.l2_stats(),
         )
 
     def backends(self) -> tuple[Backend, ...]:
