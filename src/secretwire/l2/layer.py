@@ -145,7 +145,12 @@ class L2Layer(InvalidatingLayer):
         #: Why this process does not use the L2 (a wrong key), if it does not.
         self.problem: L2KeyMismatch | None = None
         self._subscriber = (
-            Subscriber(store, self._channel, self._on_message, retry_after=spec.retry_after)
+            Subscriber(
+                store,
+                self._channel,
+                self._on_message,
+                subscribed=self._on_subscribed,
+            )
             if spec.invalidation
             else None
         )
@@ -435,6 +440,12 @@ class L2Layer(InvalidatingLayer):
             return False
         self._count(invalidations_sent=1)
         return True
+
+    def _on_subscribed(self) -> None:
+        """Redis answers (again): send what it could not take meanwhile."""
+        self.store.reopen()
+        if self._pending:
+            self._replay()
 
     def _replay(self) -> None:
         with self._lock:

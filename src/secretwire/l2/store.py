@@ -166,6 +166,11 @@ class RedisStore:
         """Whether the last command succeeded (or none was sent yet)."""
         return not self._failing
 
+    def reopen(self) -> None:
+        """Redis answered another connection: stop skipping it (the next command is
+        the probe)."""
+        self._closed_until = 0.0
+
     def _redis(self) -> Any:
         with self._lock:
             if self._client is None or self._pid != os.getpid():

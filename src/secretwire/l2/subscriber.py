@@ -9,6 +9,8 @@ are lost, and the names they concerned expire by TTL, as without the L2.
 
 It starts with the first read (a process that reads nothing needs no
 invalidations), again in a child process after a fork, and stops on ``close``.
+Each time it has subscribed (Redis answers), it calls ``subscribed()``: the layer
+sends the invalidations Redis could not take while it was away.
 """
 
 from __future__ import annotations
@@ -41,12 +43,12 @@ class Subscriber:
         channel: str,
         handle: Callable[[bytes], None],
         *,
-        retry_after: float,
+        subscribed: Callable[[], None] = lambda: None,
     ) -> None:
         self._store = store
         self._channel = channel
         self._handle = handle
-        self._retry_after = retry_after
+        self._subscribed = subscribed
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -88,7 +90,7 @@ class Subscriber:
             except (L2Unavailable, redis.RedisError, OSError) as err:
                 self.ready.clear()
                 logger.debug("l2: invalidation subscriber: %s", type(err).__name__)
-                self._stop.wait(self._retry_after)
+                self._stop.wait(self._store.retry_after)
             finally:
                 if pubsub is not None:
                     with contextlib.suppress(redis.RedisError, OSError):
@@ -101,5 +103,6 @@ class Subscriber:
                 continue
             if message.get("type") == "subscribe":
                 self.ready.set()
+                self._subscribed()
             elif message.get("type") == "message" and isinstance(message.get("data"), bytes):
                 self._handle(message["data"])
