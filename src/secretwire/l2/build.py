@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from .._extras import require_extra
 from ..errors import ConfigError
 from ..pipeline import Handler, LayerFactory
 from ..values import SecretValue
@@ -29,6 +30,7 @@ def l2_layers(
     ``strings`` are resolved (``Settings.resolved``). The key is read now, so a
     missing or malformed one fails the build, naming its settings key; Redis is not
     contacted until the first read."""
+    require_extra("redis", "redis")  # now rather than at the first read
     at = f"environments.{environment}.l2"
     key = load_key(
         key_file=spec.key_file,

@@ -115,36 +115,40 @@ def load_key(
 ) -> L2Key:
     """The key from a file (mode 0600), a variable, or a resolved ``${secret:...}``
     (``key``, a :class:`SecretValue`); a :class:`ConfigError` naming the settings key
-    ``at.key_file`` (``key_env``, ``key``) and never a byte of the key otherwise."""
-    environ = os.environ if environ is None else environ
-    text: str | None = None
+    ``at.key_file`` (``key_env``, ``key``) and never a byte of the key otherwise (the
+    key's text stays in :func:`_key_of`, which never raises)."""
+    option = "key_file" if key_file is not None else "key_env" if key_env is not None else "key"
+    found = _key_of(key_file, key_env, key, base_dir, environ)
+    if isinstance(found, str):
+        raise ConfigError(found, source=source, key=f"{at}.{option}")
+    return found
+
+
+def _key_of(
+    key_file: str | None,
+    key_env: str | None,
+    key: object,
+    base_dir: Path,
+    environ: Mapping[str, str] | None,
+) -> L2Key | str:
+    """The key, or why there is none."""
     if key_file is not None:
-        option, path = "key_file", base_dir / key_file
+        path = base_dir / key_file
         try:
             text = path.read_text(encoding="ascii")
         except (OSError, UnicodeDecodeError) as err:
-            reason = getattr(err, "strerror", None) or type(err).__name__
-            raise ConfigError(
-                f"{path}: cannot read ({reason})", source=source, key=f"{at}.{option}"
-            ) from None
+            return f"{path}: cannot read ({getattr(err, 'strerror', None) or type(err).__name__})"
         mode = loose_mode(path)
         if mode is not None:
-            raise ConfigError(
-                f"{path}: mode {mode:o} lets others read it; chmod 600 it",
-                source=source,
-                key=f"{at}.{option}",
-            )
+            return f"{path}: mode {mode:o} lets others read it; chmod 600 it"
     elif key_env is not None:
-        option, text = "key_env", environ.get(key_env)
+        text = (os.environ if environ is None else environ).get(key_env, "")
         if not text:
-            raise ConfigError(f"variable {key_env} is not set", source=source, key=f"{at}.key_env")
+            return f"variable {key_env} is not set"
     else:
-        option = "key"
-        text = key.reveal() if isinstance(key, SecretValue) else None
-    found = key_from_text(text or "")
-    if isinstance(found, str):
-        raise ConfigError(f"not an l2 key: {found}", source=source, key=f"{at}.{option}")
-    return L2Key(found.reveal())
+        text = key.reveal() if isinstance(key, SecretValue) else ""
+    found = key_from_text(text)
+    return f"not an l2 key: {found}" if isinstance(found, str) else L2Key(found.reveal())
 
 
 @dataclass(frozen=True, slots=True)

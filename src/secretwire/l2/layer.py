@@ -181,7 +181,7 @@ class L2Layer(InvalidatingLayer):
         epochs: dict[Key, str] = {}
         for key, slot in zip(keys, slots, strict=True):
             epochs[key] = slot.epoch
-            found = self._open(key, slot)
+            found = self._open(key, slot, report=True)
             if found is not None and found.fresh:
                 results[key] = self._served(found)
             elif found is not None and self._usable(found.outcome):
@@ -328,14 +328,16 @@ class L2Layer(InvalidatingLayer):
         place = (self.environment, key[0], key[1])
         return seal_entry(self.key, place, outcome, epoch=epoch, fresh_ms=fresh, stale_ms=stale)
 
-    def _open(self, key: Key, slot: Slot) -> _Found | None:
+    def _open(self, key: Key, slot: Slot, *, report: bool = False) -> _Found | None:
         """The entry at ``slot`` if it opens, is of the name's current epoch and has
-        time left; ``None`` otherwise (a corrupt one is reported)."""
+        time left; ``None`` otherwise (a corrupt one is reported, with ``report``:
+        once per read)."""
         if slot.sealed is None or slot.pttl < 0:
             return None
         entry: Entry | None = open_entry(self.key, slot.sealed, (self.environment, *key))
         if entry is None:
-            self._corrupt(key[0])
+            if report:
+                self._corrupt(key[0])
             return None
         if entry.epoch != slot.epoch:
             return None  # written before the name changed
@@ -366,7 +368,7 @@ class L2Layer(InvalidatingLayer):
                 detail="the entry did not authenticate (modified, or copied from another key); "
                 "not served, read from the backend",
             )
-            logger.warning("l2: %s", error)
+            logger.warning("%s", error)
 
     # -- using Redis at all ------------------------------------------------------------------
     def _ready(self) -> bool:
@@ -390,7 +392,6 @@ class L2Layer(InvalidatingLayer):
 
     def _mismatch(self, found: bytes) -> None:
         self.problem = L2KeyMismatch(
-            operation="check the key of",
             provider="l2",
             endpoint=self.store.endpoint,
             detail=f"environment {self.environment!r}: the entries under prefix "
@@ -398,7 +399,7 @@ class L2Layer(InvalidatingLayer):
             f"{self.key.kid.hex()}; not using the L2 (reads go to the backend)",
             hint="give every process of the environment the same l2 key, or a new key a new prefix",
         )
-        logger.warning("l2: %s", self.problem)
+        logger.warning("%s", self.problem)
 
     def _place(self, name: str, version: str | None) -> Place:
         prefix, env = self._prefix, self.environment
