@@ -10,7 +10,7 @@
   the associated data is the header and (kind, environment, name, version), so an
   entry copied to another secret's key, or another environment's, does not open.
   The plaintext is canonical JSON: the secret's fields and value, or a "not found"
-  answer, with the name's epoch (what invalidation bumps) and the entry's fresh and
+  answer, with the name's epoch (what invalidation replaces) and the entry's fresh and
   stale milliseconds.
 
 No function here raises with plaintext in a frame: :func:`open_entry` and

@@ -16,10 +16,10 @@ cache could not answer, and every write:
 * **stale-on-error, negative entries**: as the local cache does them. A value is
   fresh for ``ttl`` and kept ``max_stale`` longer, served (marked with its age) only
   when the backend is unavailable; "not found" is kept ``negative_ttl``.
-* **writes** (set, delete, rotation steps, rollback) and ``invalidate`` move the
-  name's epoch, which makes every entry of it stale at once in Redis (a load that
-  began before cannot store an old value after), and publish the name, sealed, so
-  every process drops it from its local cache.
+* **writes** (set, delete, rotation steps, rollback) and ``invalidate`` give the
+  name a new epoch (a random token): every entry of it is stale at once (a load
+  that began before cannot store an old value after), and publish the name,
+  sealed, so every process drops it from its local cache.
 * **Redis is never a single point of failure**: every command goes through the
   store's gate (:mod:`secretwire.l2.store`); when it cannot be used the read goes
   to the backend, with a warning and a counter, and no error.
@@ -173,7 +173,7 @@ class L2Layer(InvalidatingLayer):
             return self._backend(keys, single)
         places = {key: self._place(*key) for key in keys}
         try:
-            slots = self.store.read([places[key] for key in keys])
+            slots = self.store.read([places[key] for key in keys], self._keep_ms)
         except L2Unavailable:
             return self._backend(keys, single)
         results: Results = {}
@@ -205,7 +205,9 @@ class L2Layer(InvalidatingLayer):
         them (or from the backend after ``lock_wait``)."""
         token = secrets.token_hex(16)
         try:
-            slots = self.store.lock([places[key] for key in missing], token, self._lock_ms)
+            slots = self.store.lock(
+                [places[key] for key in missing], self._keep_ms, token, self._lock_ms
+            )
         except L2Unavailable:
             return self._with_stale(self._backend(missing, single), stale)
         results: Results = {}
@@ -256,7 +258,7 @@ class L2Layer(InvalidatingLayer):
             time.sleep(max(0.0, min(pause, until - self._clock())))
             pause = min(pause * 2, 0.05)
             try:
-                slots = self.store.read([places[key] for key in pending])
+                slots = self.store.read([places[key] for key in pending], self._keep_ms)
             except L2Unavailable:
                 break
             still = []

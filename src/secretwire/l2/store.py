@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import logging
 import os
+import secrets
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -39,35 +40,40 @@ __all__ = ["Place", "RedisStore", "Slot"]
 logger = logging.getLogger("secretwire")
 T = TypeVar("T")
 
+# An epoch is a random token per name, never a counter: a name without one (new, or
+# its epoch key expired or was evicted) gets a new one before anything is stored
+# under it, so losing an epoch key can make entries stale, never revive old ones.
+# KEYS: entry, epoch, lock (per key); ARGV: a new epoch, its PX.
 _READ = """
 local out = {}
 for i = 1, #KEYS, 3 do
   out[#out + 1] = redis.call('GET', KEYS[i]) or false
   out[#out + 1] = redis.call('PTTL', KEYS[i])
-  out[#out + 1] = redis.call('GET', KEYS[i + 1]) or '0'
+  local epoch = redis.call('GET', KEYS[i + 1])
+  if not epoch then
+    redis.call('SET', KEYS[i + 1], ARGV[1], 'PX', ARGV[2])
+    epoch = ARGV[1]
+  end
+  out[#out + 1] = epoch
   out[#out + 1] = redis.call('EXISTS', KEYS[i + 2])
 end
 return out
 """
-# KEYS: entry, epoch, lock (per key); ARGV: token, PX. What READ returns, and whether
-# the lock was taken: a load that finished since the read is seen, not repeated.
-_LOCK = """
-local out = {}
-for i = 1, #KEYS, 3 do
-  out[#out + 1] = redis.call('GET', KEYS[i]) or false
-  out[#out + 1] = redis.call('PTTL', KEYS[i])
-  out[#out + 1] = redis.call('GET', KEYS[i + 1]) or '0'
-  out[#out + 1] = redis.call('SET', KEYS[i + 2], ARGV[1], 'NX', 'PX', ARGV[2]) and 1 or 0
-end
-return out
-"""
-# KEYS: entry, epoch, lock; ARGV: epoch seen before the load, sealed entry ('' for
-# none), its PX, the lock token ('' for none), how long the epoch must outlive it.
+# The same, and ARGV[3], ARGV[4]: the lock token and its PX. The fourth value says
+# whether this call took the lock: a load that finished since the read is seen, not
+# repeated.
+_LOCK = _READ.replace(
+    "redis.call('EXISTS', KEYS[i + 2])",
+    "redis.call('SET', KEYS[i + 2], ARGV[3], 'NX', 'PX', ARGV[4]) and 1 or 0",
+)
+# KEYS: entry, epoch, lock; ARGV: the epoch seen before the load, the sealed entry
+# ('' for none), its PX, the lock token ('' for none), how long the epoch must
+# outlive it.
 _STORE = """
 local stored = 0
-if ARGV[2] ~= '' and (redis.call('GET', KEYS[2]) or '0') == ARGV[1] then
+if ARGV[2] ~= '' and redis.call('GET', KEYS[2]) == ARGV[1] then
   redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3])
-  if ARGV[1] ~= '0' and redis.call('PTTL', KEYS[2]) < tonumber(ARGV[5]) then
+  if redis.call('PTTL', KEYS[2]) < tonumber(ARGV[5]) then
     redis.call('PEXPIRE', KEYS[2], ARGV[5])
   end
   stored = 1
@@ -83,11 +89,10 @@ if redis.call('GET', KEYS[1]) == ARGV[1] then
 end
 return 0
 """
-# KEYS: epoch; ARGV: how long it must outlive the entries, channel, message.
+# KEYS: epoch; ARGV: a new epoch, how long it must outlive the entries, channel, message.
 _CHANGE = """
-redis.call('INCR', KEYS[1])
-redis.call('PEXPIRE', KEYS[1], ARGV[1])
-return redis.call('PUBLISH', ARGV[2], ARGV[3])
+redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+return redis.call('PUBLISH', ARGV[3], ARGV[4])
 """
 _CHECK = """
 local found = redis.call('GET', KEYS[1])
@@ -237,14 +242,15 @@ class RedisStore:
             )  # fmt: skip
 
     # -- commands ------------------------------------------------------------------------
-    def read(self, places: Sequence[Place]) -> list[Slot]:
-        """Each place's entry, its TTL left, its name's epoch, whether it is locked."""
-        return self._slots("read", places, [])
+    def read(self, places: Sequence[Place], keep_ms: int) -> list[Slot]:
+        """Each place's entry, its TTL left, its name's epoch (a new one, kept
+        ``keep_ms``, if it had none), whether it is locked."""
+        return self._slots("read", places, [_token(), keep_ms])
 
-    def lock(self, places: Sequence[Place], token: str, ms: int) -> list[Slot]:
+    def lock(self, places: Sequence[Place], keep_ms: int, token: str, ms: int) -> list[Slot]:
         """Take each place's lock that nobody holds (``SET NX PX``, ``token``): what
         :meth:`read` returns, ``locked`` saying whether this call took it."""
-        return self._slots("lock", places, [token, ms])
+        return self._slots("lock", places, [_token(), keep_ms, token, ms])
 
     def _slots(self, script: str, places: Sequence[Place], args: list[Any]) -> list[Slot]:
         keys = [key for place in places for key in (place.entry, place.epoch, place.lock)]
@@ -283,11 +289,9 @@ class RedisStore:
         self._run("release", run)
 
     def change(self, epoch: str, keep_ms: int, channel: str, message: bytes) -> None:
-        """Move a name's epoch (its entries are stale at once) and publish ``message``."""
-        self._run(
-            "invalidate",
-            lambda _: self._scripts["change"](keys=[epoch], args=[keep_ms, channel, message]),
-        )
+        """Give a name a new epoch (its entries are stale at once) and publish ``message``."""
+        args = [_token(), keep_ms, channel, message]
+        self._run("invalidate", lambda _: self._scripts["change"](keys=[epoch], args=args))
 
     def check(self, key: str, kid: bytes) -> bytes:
         """The key id the check record at ``key`` names (``kid``, if it named none)."""
@@ -308,11 +312,15 @@ class RedisStore:
             client.close()
 
 
+def _token() -> str:
+    return secrets.token_hex(16)
+
+
 def _slot(raw: list[Any]) -> Slot:
     sealed, pttl, epoch, locked = raw
     return Slot(
         sealed if isinstance(sealed, bytes) else None,
         pttl if isinstance(pttl, int) else -2,
-        epoch.decode("ascii", "replace") if isinstance(epoch, bytes) else "0",
+        epoch.decode("ascii", "replace") if isinstance(epoch, bytes) else "",
         locked == 1,
     )
