@@ -246,3 +246,25 @@ def test_not_found_is_shared_and_dropped_by_a_write(redis_server: RedisServer, n
     finally:
         first.close()
         second.close()
+
+
+def test_an_evicted_epoch_never_revives_an_old_entry(redis_server: RedisServer, ns: str) -> None:
+    """A write leaves the old entry in Redis, stale by its name's epoch; if Redis then
+    loses the epoch key (expiry, eviction under maxmemory), the old entry must not
+    become current again."""
+    key, _ = new_key()
+    provider = MemoryProvider({"a": "old"})
+    first = l2_manager(provider, redis_server.url, ns, key)
+    raw = redis_server.client()
+    try:
+        assert first.get("a").reveal() == "old"
+        first.set("a", "new")
+        place = layer_of(first)._place("a", None)
+        assert raw.exists(place.entry) == 1  # the old entry is still there, stale
+        raw.delete(place.epoch)
+        later = l2_manager(provider, redis_server.url, ns, key)
+        assert later.get("a").reveal() == "new"
+        later.close()
+    finally:
+        raw.close()
+        first.close()
