@@ -166,3 +166,21 @@ def test_a_missing_redis_client_names_the_extra(
     monkeypatch.setitem(sys.modules, "redis", None)
     with pytest.raises(ImportError, match=r"secretwire\[redis\]"):
         SecretManager.from_settings(settings, environment="prod")
+
+
+def test_the_l2_counters_are_exported(redis_server: RedisServer, tmp_path: Path, ns: str) -> None:
+    from secretwire.metrics.prometheus import prometheus_text
+
+    _, key_text = new_key()
+    manager = SecretManager.from_settings(
+        write_settings(tmp_path, redis_server.url, ns, key_text), environment="prod"
+    )
+    try:
+        manager.set("a", "1")
+        manager.get("a")
+        text = prometheus_text(manager)
+        assert 'secretwire_l2_locks_total{environment="prod",provider="file"} 1.0' in text
+        assert "# TYPE secretwire_l2_available gauge" in text
+        assert "# TYPE secretwire_l2_invalidation_delay_max gauge" in text
+    finally:
+        manager.close()

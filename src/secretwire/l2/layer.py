@@ -253,10 +253,10 @@ class L2Layer(InvalidatingLayer):
         )
         pending, gone = list(theirs), []
         results: Results = {}
-        pause = 0.002
+        pause = 0.001  # then 2, 4, 8, 16, 20, 20... ms: a load is a few ms
         while pending and self._clock() < until:
             time.sleep(max(0.0, min(pause, until - self._clock())))
-            pause = min(pause * 2, 0.05)
+            pause = min(pause * 2, 0.02)
             try:
                 slots = self.store.read([places[key] for key in pending], self._keep_ms)
             except L2Unavailable:

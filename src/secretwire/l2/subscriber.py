@@ -22,8 +22,6 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-from .._extras import require_extra
-from .errors import L2Unavailable
 from .store import RedisStore
 
 __all__ = ["Subscriber"]
@@ -70,30 +68,25 @@ class Subscriber:
             self._thread.start()
 
     def stop(self) -> None:
+        """Stop listening: the thread ends within half a second (not waited for: a
+        manager's ``close`` stays fast; it is a daemon thread)."""
         self._stop.set()
-        thread = self._thread
-        if (
-            thread is not None
-            and self._pid == os.getpid()
-            and thread is not threading.current_thread()
-        ):
-            thread.join(timeout=2 * _POLL)
 
     def _run(self) -> None:
-        redis = require_extra("redis", "redis")
         while not self._stop.is_set():
             pubsub: Any = None
             try:
                 pubsub = self._store.pubsub()
                 pubsub.subscribe(self._channel)
                 self._listen(pubsub)
-            except (L2Unavailable, redis.RedisError, OSError) as err:
+            except Exception as err:  # noqa: BLE001 - Redis errors, and its client closed under it
                 self.ready.clear()
-                logger.debug("l2: invalidation subscriber: %s", type(err).__name__)
-                self._stop.wait(self._store.retry_after)
+                if not self._stop.is_set():
+                    logger.debug("l2: invalidation subscriber: %s", type(err).__name__)
+                    self._stop.wait(self._store.retry_after)
             finally:
                 if pubsub is not None:
-                    with contextlib.suppress(redis.RedisError, OSError):
+                    with contextlib.suppress(Exception):
                         pubsub.close()
 
     def _listen(self, pubsub: Any) -> None:
