@@ -13,7 +13,7 @@ from typing import Any
 
 from .failover import compose
 from .pipeline import Handler, LayerFactory, ProviderStage
-from .providers.base import SecretProvider
+from .providers.base import FETCH_WORKERS, SecretProvider
 from .settings import Settings
 
 __all__ = ["manager_arguments"]
@@ -83,7 +83,7 @@ def _failover(settings: Settings, name: str, clock: Callable[[], float]) -> Laye
         raise
 
     def factory(primary: Handler) -> Handler:
-        workers = primary.max_workers if isinstance(primary, ProviderStage) else 8
+        workers = primary.max_workers if isinstance(primary, ProviderStage) else FETCH_WORKERS
         links = [(name, primary, spec.breaker)] + [
             (
                 label,

@@ -4,13 +4,16 @@ counters, and the records it keeps per key (an entry, a flight, a lookup)."""
 from __future__ import annotations
 
 import copy
+import math
 import threading
-from collections.abc import Callable
+from collections import deque
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
 __all__ = ["CachePolicy", "CacheStats"]
 
+K = TypeVar("K", bound=Hashable)
 V = TypeVar("V")
 
 
@@ -46,6 +49,10 @@ class CachePolicy(Generic[V]):
     * ``keep(value)``: whether a loaded value is kept; one that a layer below served
       from its own kept copy (a shared cache, stale while the backend fails) is
       passed on to the caller but not kept as fresh.
+    * ``lasting(value)``: whether a value stays valid for as long as it is cached.
+      Reads of one that does not (a secret with an expiry date) take the full path,
+      where the caller checks it again; the others are served by the lock-free hit
+      path (:class:`Entry`).
     """
 
     max_stale: float = 0.0
@@ -56,6 +63,7 @@ class CachePolicy(Generic[V]):
     usable: Callable[[V], bool] = _always
     aged: Callable[[V, float], V] = _unchanged
     keep: Callable[[V], bool] = _always
+    lasting: Callable[[V], bool] = _always
     probe_interval: float = 1.0
     max_refreshes: int = 16
 
@@ -118,18 +126,132 @@ class Flight(Generic[V]):
         self.stale = False
 
 
-@dataclass(slots=True)
 class Entry(Generic[V]):
-    """What the cache keeps for a key: a value, or an ``absent`` error (negative)."""
+    """What the cache keeps for a key: a value loaded at ``loaded`` (the cache
+    timer's time). A reader may serve ``value`` without a lock while
+    ``timer() - loaded`` is under the cache's ``fresh_for``; an entry that must take
+    the full path is a :class:`Held` one, whose ``loaded`` is ``-inf`` (its time is
+    ``since``). ``hits`` counts the reads served since the cache last looked (no
+    lock: a count lost to a race is a hit not counted, never a wrong value); the
+    cache adds it to its total when it retires the count, and a non-zero count
+    spares the entry from eviction once (second chance)."""
 
-    value: V | None
-    error: BaseException | None
-    #: the cache timer's time when it was loaded
-    loaded: float
-    #: a load failed with a transient error since: the value is served stale
-    failing: bool = False
-    #: while failing, when the next background load may probe the backend
-    probe_at: float = 0.0
+    __slots__ = ("hits", "loaded", "value")
+
+    def __init__(self, value: V, loaded: float) -> None:
+        self.value = value
+        self.loaded = loaded
+        self.hits = 0
+
+    @property
+    def since(self) -> float:
+        """When it was loaded (the cache timer's time)."""
+        return self.loaded
+
+
+class Held(Entry[V]):
+    """An entry every read of which takes the full path (under the lock): a value
+    that may expire while cached (the caller checks it again)."""
+
+    __slots__ = ("since",)
+
+    def __init__(self, value: V, since: float) -> None:
+        super().__init__(value, -math.inf)
+        self.since = since  # type: ignore[misc]  # the slot stands in for the property
+
+
+class Negative(Held[V]):
+    """A kept ``absent`` error (negative caching): given again (a copy), never a value."""
+
+    __slots__ = ("error",)
+
+    def __init__(self, error: BaseException, since: float) -> None:
+        super().__init__(None, since)  # type: ignore[arg-type]  # no value
+        self.error = error
+
+
+class Failing(Held[V]):
+    """A value past its TTL whose backend fails with a transient error: served
+    stale, and probed once per ``probe_at`` in the background."""
+
+    __slots__ = ("probe_at",)
+
+    def __init__(self, kept: Entry[V], probe_at: float) -> None:
+        super().__init__(kept.value, kept.since)
+        self.hits = kept.hits
+        self.probe_at = probe_at
+
+
+class Table(Generic[K, V]):
+    """The entries of a cache (a plain ``dict``, read by hits without a lock) with
+    their size bound. Not locked itself: the cache calls it under its lock.
+
+    Past ``maxsize`` the entry not read for longest goes, the way a clock sweep
+    finds it: keys in the order they were added, each entry read since the sweep
+    last passed it passed over once (its count retired, its key moved to the end).
+    """
+
+    __slots__ = ("_order", "_retired", "data", "evictions", "maxsize")
+
+    def __init__(self, maxsize: int) -> None:
+        self.maxsize = maxsize
+        self.data: dict[K, Entry[V]] = {}
+        #: keys in the order they were added (a key dropped since is skipped)
+        self._order: deque[K] = deque()
+        self._retired = 0  # hits of entries no longer counting their own
+        self.evictions = 0
+
+    def store(self, key: K, entry: Entry[V]) -> None:
+        data = self.data
+        old = data.get(key)
+        if old is not None:
+            self._retired += old.hits
+        else:
+            if len(data) >= self.maxsize:
+                self._evict()
+            self._order.append(key)
+            if len(self._order) > 2 * self.maxsize:  # keys dropped meanwhile pile up
+                self._order = deque(data)
+                self._order.append(key)
+        data[key] = entry
+
+    def drop(self, key: K) -> None:
+        entry = self.data.pop(key, None)
+        if entry is not None:
+            self._retired += entry.hits
+
+    def _evict(self) -> None:
+        data, order = self.data, self._order
+        passes = len(order)
+        while order:
+            key = order.popleft()
+            entry = data.get(key)
+            if entry is None:
+                continue  # dropped since it was added
+            if entry.hits and passes > 0:
+                passes -= 1
+                self._retired += entry.hits
+                entry.hits = 0
+                order.append(key)
+                continue
+            self.drop(key)
+            self.evictions += 1
+            return
+
+    def expire(self, now: float, kept: float, negative_ttl: float) -> None:
+        """Drop every entry past its keeping time (``kept`` for values,
+        ``negative_ttl`` for kept errors)."""
+        for key, entry in list(self.data.items()):
+            if now - entry.since >= (negative_ttl if isinstance(entry, Negative) else kept):
+                self.drop(key)
+
+    def clear(self) -> None:
+        self._retired += sum(entry.hits for entry in self.data.values())
+        self.data.clear()  # the same dict: lock-free readers see it empty at once
+        self._order.clear()
+
+    def hits(self) -> int:
+        return self._retired + sum(entry.hits for entry in self.data.values())
 
 
 @dataclass(slots=True)

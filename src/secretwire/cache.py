@@ -1,12 +1,15 @@
 """The secret cache: TTL, size bound, invalidation, single-flight, counters, and what
 it does when the backend fails.
 
-Built on :class:`cachetools.TLRUCache` with an injectable timer, so tests tick a
-fake clock instead of sleeping. Single-flight lives wholly here:
-:meth:`SecretCache.get_or_load` for one key and :meth:`SecretCache.get_or_load_many`
-for a batch. While a key is being loaded, every other caller asking for it (alone
-or in a batch) waits for that load (at most until its deadline,
-:mod:`secretwire.deadlines`).
+The timer is injectable, so tests tick a fake clock instead of sleeping. A hit
+reads a plain ``dict`` and compares one timestamp, without a lock or a shared
+counter (entries count their own hits; :meth:`SecretCache.fast_entries` lends the
+dict to the manager's hit path); the rest takes the lock. Past ``maxsize`` the
+entry read least recently goes, as a clock sweep finds it (``_cache_parts.Table``).
+Single-flight lives wholly here: :meth:`SecretCache.get_or_load` for one key and
+:meth:`SecretCache.get_or_load_many` for a batch. While a key is being loaded,
+every other caller asking for it (alone or in a batch) waits for that load (at
+most until its deadline, :mod:`secretwire.deadlines`).
 
 A :class:`CachePolicy` adds, each off by default:
 
@@ -33,19 +36,21 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Hashable, Iterable, Mapping
-from typing import TYPE_CHECKING, Any, Generic, TypeVar, cast
-
-from cachetools import TLRUCache
+from typing import TYPE_CHECKING, Generic, TypeVar, cast
 
 from . import deadlines
+from ._cache_parts import CachePolicy, CacheStats
+from ._cache_parts import Entry as _Entry
+from ._cache_parts import Failing as _Failing
+from ._cache_parts import Flight as _Flight
+from ._cache_parts import Held as _Held
+from ._cache_parts import Lookup as _Lookup
+from ._cache_parts import Negative as _Negative
+from ._cache_parts import Table as _Table
+from ._cache_parts import fresh_copy as _fresh_copy
 
 if TYPE_CHECKING:
     from concurrent.futures import ThreadPoolExecutor
-from ._cache_parts import CachePolicy, CacheStats
-from ._cache_parts import Entry as _Entry
-from ._cache_parts import Flight as _Flight
-from ._cache_parts import Lookup as _Lookup
-from ._cache_parts import fresh_copy as _fresh_copy
 
 __all__ = ["CachePolicy", "CacheStats", "SecretCache"]
 
@@ -55,21 +60,14 @@ K = TypeVar("K", bound=Hashable)
 V = TypeVar("V")
 E = TypeVar("E", bound=Exception)
 
+_COUNTERS = (
+    "misses", "errors", "loads", "stale_served", "negative_hits", "refreshes",
+    "refresh_failures", "deadline_failures", "background",
+)  # fmt: skip
+
 
 class _NoOutcome(Exception):
     """The error type of a one-key load: its errors are raised, never returned."""
-
-
-class _CountingTLRUCache(TLRUCache[K, _Entry[V]]):
-    def __init__(self, maxsize: int, ttu: Callable[[K, _Entry[V], float], float], timer: Any):
-        super().__init__(maxsize=maxsize, ttu=ttu, timer=timer)
-        self.evictions = 0
-
-    def popitem(self) -> tuple[K, _Entry[V]]:
-        # Called by cachetools only when the size bound forces an eviction.
-        item = super().popitem()
-        self.evictions += 1
-        return item
 
 
 class SecretCache(Generic[K, V]):
@@ -80,7 +78,9 @@ class SecretCache(Generic[K, V]):
     ``loader`` call for the keys nobody is loading yet. While one thread loads a key,
     other threads asking for the same key wait for that result instead of calling
     the backend again. ``group`` maps a key to the name used by :meth:`invalidate`
-    (all versions of one secret go together).
+    (all versions of one secret go together). ``on_load`` is called with every
+    value a load returns, before any reader gets it (the manager registers it with
+    its redactors there: once per load, not once per read).
     """
 
     def __init__(
@@ -91,55 +91,58 @@ class SecretCache(Generic[K, V]):
         timer: Callable[[], float] = time.monotonic,
         group: Callable[[K], Hashable] = lambda key: key,
         policy: CachePolicy[V] | None = None,
+        on_load: Callable[[V], object] | None = None,
     ) -> None:
         if ttl <= 0:
             raise ValueError("cache ttl must be positive (disable the cache instead)")
         if maxsize < 1:
             raise ValueError("cache maxsize must be at least 1")
         self._policy: CachePolicy[V] = policy or CachePolicy()
-        kept = ttl + self._policy.max_stale
-        negative = self._policy.negative_ttl
-
-        def ttu(key: K, entry: _Entry[V], now: float) -> float:
-            return now + (negative if entry.error is not None else kept)
-
-        self._data: _CountingTLRUCache[K, V] = _CountingTLRUCache(maxsize, ttu, timer)
+        self._kept = ttl + self._policy.max_stale
+        self._table: _Table[K, V] = _Table(maxsize)
+        #: key -> entry; read without the lock (see fast_entries), written under it
+        self._data = self._table.data
         self._timer = timer
         self._flights: dict[K, _Flight[V]] = {}
         self._lock = threading.Lock()
         self._group = group
+        self._on_load = on_load
         self._generation = 0
-        self._counts = dict.fromkeys(
-            ("hits", "misses", "errors", "loads", "stale_served", "negative_hits",
-             "refreshes", "refresh_failures", "deadline_failures", "background"),
-            0,
-        )  # fmt: skip
+        self._counts = dict.fromkeys(_COUNTERS, 0)
         self._load_total = self._load_max = self._stale_age_max = 0.0
         self._ttl = ttl
         self._maxsize = maxsize
         ahead = self._policy.refresh_ahead
         self._refresh_after = ttl * ahead if ahead else None
+        #: how long after its load a value is served by the lock-free hit path
+        self.fresh_for = ttl * ahead if ahead else ttl
         self._pool: ThreadPoolExecutor | None = None
         self._closed = False
 
     # -- reads ---------------------------------------------------------------------------
+    def fast_entries(self) -> Mapping[K, _Entry[V]]:
+        """The cache's own mapping, for a caller's lock-free hit path: serve
+        ``entry.value`` (and add 1 to ``entry.hits``) while ``timer() - entry.loaded``
+        is under :attr:`fresh_for`, else call :meth:`get_or_load`. Read it; never
+        change it."""
+        return self._data
+
     def peek(self, key: K) -> V | None:
         """The fresh cached value (counting a hit), or ``None`` without counting a miss."""
         with self._lock:
             entry = self._data.get(key)
-            if entry is None or entry.value is None or self._age(entry) >= self._ttl:
+            if entry is None or isinstance(entry, _Negative):
                 return None
-            self._counts["hits"] += 1
+            if self._timer() - entry.since >= self._ttl:
+                return None
+            entry.hits += 1
             return entry.value
 
     def get_or_load(self, key: K, loader: Callable[[], V]) -> V:
-        with self._lock:  # the hot path: a fresh value with no refresh due
-            entry = self._data.get(key)
-            if entry is not None and entry.value is not None:
-                age = self._timer() - entry.loaded
-                if age < self._ttl and (self._refresh_after is None or age < self._refresh_after):
-                    self._counts["hits"] += 1
-                    return entry.value
+        entry = self._data.get(key)  # the hot path: no lock
+        if entry is not None and self._timer() - entry.loaded < self.fresh_for:
+            entry.hits += 1
+            return entry.value
         found = self._begin(key)
         if found.background:
             self._in_background({key: found}, lambda keys: {key: loader()}, _NoOutcome)
@@ -152,6 +155,8 @@ class SecretCache(Generic[K, V]):
         started = time.perf_counter()
         try:
             value = loader()
+            if self._on_load is not None:
+                self._on_load(value)
         except BaseException as err:
             stale = self._finish(key, found, error=err, seconds=time.perf_counter() - started)
             if stale is None:
@@ -182,7 +187,13 @@ class SecretCache(Generic[K, V]):
         leading: dict[K, _Lookup[V]] = {}
         behind: dict[K, _Lookup[V]] = {}
         foreign: BaseException | None = None  # a kept error that is no ``error``: raised last
+        data, now, fresh_for = self._data, self._timer(), self.fresh_for
         for key in dict.fromkeys(keys):
+            entry = data.get(key)
+            if entry is not None and now - entry.loaded < fresh_for:
+                entry.hits += 1
+                results[key] = entry.value
+                continue
             found = self._begin(key)
             if found.background:
                 behind[key] = found
@@ -221,6 +232,10 @@ class SecretCache(Generic[K, V]):
         started = time.perf_counter()
         try:
             loaded: Mapping[K, V | E] = loader(list(leading))
+            if self._on_load is not None:
+                for outcome in loaded.values():
+                    if not isinstance(outcome, error):
+                        self._on_load(cast(V, outcome))
         except BaseException as err:
             if not (isinstance(err, error) and self._policy.transient(err)):
                 for key, found in leading.items():
@@ -288,10 +303,12 @@ class SecretCache(Generic[K, V]):
         with self._lock:
             generation = self._generation
             entry = self._data.get(key)
-            if entry is not None and entry.error is not None:
-                self._counts["negative_hits"] += 1
-                return _Lookup(None, _fresh_copy(entry.error), None, False, generation)
-            if entry is not None and entry.value is not None:
+            if isinstance(entry, _Negative):
+                if self._timer() - entry.since < self._policy.negative_ttl:
+                    self._counts["negative_hits"] += 1
+                    return _Lookup(None, _fresh_copy(entry.error), None, False, generation)
+                self._table.drop(key)
+            elif entry is not None:
                 found = self._hit(key, entry, generation)
                 if found is not None:
                     return found
@@ -305,14 +322,16 @@ class SecretCache(Generic[K, V]):
     def _hit(self, key: K, entry: _Entry[V], generation: int) -> _Lookup[V] | None:
         """A hit on ``entry`` (under the lock): fresh, or stale while its backend
         fails; ``None`` when it must be loaded. May start a background flight."""
-        assert entry.value is not None  # noqa: S101 - checked by the caller
         now = self._timer()
-        age = now - entry.loaded
+        age = now - entry.since
         value = entry.value
         if age < self._ttl:
-            self._counts["hits"] += 1
+            entry.hits += 1
             due = self._refresh_after is not None and age >= self._refresh_after
-        elif entry.failing and self._policy.usable(value):
+        elif age >= self._kept:
+            self._table.drop(key)  # past the TTL and any stale allowance: gone
+            return None
+        elif isinstance(entry, _Failing) and self._policy.usable(value):
             value = self._served_stale(value, age)
             due = now >= entry.probe_at
             if due:
@@ -357,8 +376,8 @@ class SecretCache(Generic[K, V]):
             self._record_load(seconds, failed=error is not None, background=found.background)
             current = found.generation == self._generation
             if error is None:
-                if value is not None and current and self._policy.keep(value):
-                    self._data[key] = _Entry(value, None, self._timer())
+                if value is not None and current and not self._closed and self._policy.keep(value):
+                    self._table.store(key, self._entry(value))
             elif current:
                 stale, warn = self._after_error(key, error)
             self._flights.pop(key, None)
@@ -384,18 +403,25 @@ class SecretCache(Generic[K, V]):
         now = self._timer()
         entry = self._data.get(key)
         if not policy.transient(error):
-            self._data.pop(key, None)  # denied, not found, expired...: never served again
-            if policy.negative_ttl > 0 and policy.absent(error):
-                self._data[key] = _Entry(None, error, now)
+            self._table.drop(key)  # denied, not found, expired...: never served again
+            if policy.negative_ttl > 0 and policy.absent(error) and not self._closed:
+                self._table.store(key, _Negative(error, now))
             return None, None
-        if entry is None or entry.value is None or not policy.usable(entry.value):
+        if entry is None or isinstance(entry, _Negative) or not policy.usable(entry.value):
             return None, None
-        age = now - entry.loaded
+        age = now - entry.since
         if age < self._ttl:
             return entry.value, None  # a refresh-ahead failed early: the value is fresh
-        warn = None if entry.failing else (self._group(key), age)
-        entry.failing = True
-        entry.probe_at = now + policy.probe_interval
+        if age >= self._kept:
+            self._table.drop(key)
+            return None, None
+        warn = None
+        probe_at = now + policy.probe_interval
+        if isinstance(entry, _Failing):
+            entry.probe_at = probe_at
+        else:
+            warn = (self._group(key), age)
+            self._data[key] = _Failing(entry, probe_at)
         return self._served_stale(entry.value, age), warn
 
     def _wait(self, flight: _Flight[V] | None) -> V:
@@ -413,8 +439,9 @@ class SecretCache(Generic[K, V]):
                 self._counts["stale_served"] += 1
         return flight.result
 
-    def _age(self, entry: _Entry[V]) -> float:
-        return self._timer() - entry.loaded
+    def _entry(self, value: V) -> _Entry[V]:
+        now = self._timer()
+        return _Entry(value, now) if self._policy.lasting(value) else _Held(value, now)
 
     def _record_load(self, seconds: float, *, failed: bool, background: bool) -> None:
         counts = self._counts
@@ -432,19 +459,20 @@ class SecretCache(Generic[K, V]):
         how many."""
         with self._lock:
             self._generation += 1
-            doomed = [key for key in list(self._data.keys()) if self._group(key) == group]
+            doomed = [key for key in self._data if self._group(key) == group]
             for key in doomed:
-                self._data.pop(key, None)
+                self._table.drop(key)
             return len(doomed)
 
     def clear(self) -> None:
         with self._lock:
             self._generation += 1
-            self._data.clear()
+            self._table.clear()
 
     def close(self) -> None:
         """Drop every entry and stop the background threads (loads in progress end
-        at their deadline). A closed cache still works, loading in the foreground."""
+        at their deadline). A closed cache still works, loading in the foreground
+        without keeping what it loads."""
         with self._lock:
             pool, self._pool = self._pool, None
             self._closed = True
@@ -454,16 +482,19 @@ class SecretCache(Generic[K, V]):
 
     def __len__(self) -> int:
         with self._lock:
+            self._table.expire(self._timer(), self._kept, self._policy.negative_ttl)
             return len(self._data)
 
     def stats(self) -> CacheStats:
+        """The counters; ``hits`` sums the entries' own counts (approximate under
+        concurrent reads: see :class:`~secretwire._cache_parts.Entry`)."""
         with self._lock:
-            self._data.expire()
+            self._table.expire(self._timer(), self._kept, self._policy.negative_ttl)
             counts = self._counts
             return CacheStats(
-                hits=counts["hits"],
+                hits=self._table.hits(),
                 misses=counts["misses"],
-                evictions=self._data.evictions,
+                evictions=self._table.evictions,
                 errors=counts["errors"],
                 loads=counts["loads"],
                 size=len(self._data),

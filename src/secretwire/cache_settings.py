@@ -120,6 +120,10 @@ def _unexpired(secret: Secret) -> bool:
     return not secret.expired(utcnow())
 
 
+def _lasting(secret: Secret) -> bool:
+    return secret.expires_at is None
+
+
 def _aged(secret: Secret, age: float) -> Secret:
     return dataclasses.replace(secret, stale_age=age)
 
@@ -144,4 +148,5 @@ def secret_policy(
         usable=_unexpired,
         aged=_aged,
         keep=_fresh,
+        lasting=_lasting,
     )

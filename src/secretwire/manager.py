@@ -15,35 +15,41 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from types import TracebackType
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
-from ._build import manager_arguments
+from ._cache_parts import Entry
 from .cache import CacheStats, SecretCache
 from .cache_settings import CacheSettings, secret_policy
 from .deadlines import DEFAULT_HEALTH_DEADLINE, DEFAULT_RESOLVE_DEADLINE, deadline
 from .errors import ProviderError, SecretwireError
-from .lifecycle.generators import Generator, generator_from_spec
-from .lifecycle.hooks import Hook, hook_from_spec
 from .lifecycle.inventory import Inventory
-from .lifecycle.rotation import Progress, RotationResult, Rotator
 from .lifecycle.watch import Change, ChangeWatch, Subscribers
-from .masking import Redactor, default_redactor
+from .masking._redactor import Redactor, default_redactor
 from .pipeline import (
     Backend,
     BackendMetrics,
     BackendStats,
+    CacheKey,
     CacheLayer,
     Handler,
     Key,
     LayerFactory,
     ProviderStage,
+    cached_name,
 )
-from .providers.base import SecretProvider, secret_value
+from .providers.base import FETCH_WORKERS, SecretProvider, secret_value
 from .references import Reference, as_reference
-from .resolver import Resolution, ResolvedText, Resolver, reference_value
-from .settings import Settings, load_settings
 from .types import Health, Secret, SecretVersion, Write
 from .values import SecretValue
+
+# Loaded on first use (python -X importtime): the settings machinery and YAML with
+# from_settings, rotation with rotate and rollback.
+if TYPE_CHECKING:
+    from .lifecycle.generators import Generator
+    from .lifecycle.hooks import Hook
+    from .lifecycle.rotation import Progress, RotationResult, Rotator
+    from .resolver import Resolution, ResolvedText, Resolver
+    from .settings import Settings
 
 __all__ = ["Metrics", "SecretManager"]
 
@@ -92,10 +98,6 @@ class Metrics:
         return self.backend.deadline_failures + waits
 
 
-def _name_of(key: Key) -> str:
-    return key[0]
-
-
 class SecretManager:
     """Get, set, list and resolve secrets through one provider and the pipeline.
 
@@ -128,7 +130,7 @@ class SecretManager:
         timer: Callable[[], float] = time.monotonic,
         before_cache: Sequence[LayerFactory] = (),
         after_cache: Sequence[LayerFactory] = (),
-        max_workers: int = 8,
+        max_workers: int = FETCH_WORKERS,
         environment: str | None = None,
         inventory: Inventory | None = None,
     ) -> None:
@@ -145,7 +147,9 @@ class SecretManager:
         self._subscribers = Subscribers()
         handler = ChangeWatch(handler, self._subscribers)  # sees writes and backend reads
         self._below_cache = handler
-        self._cache: SecretCache[Key, Secret] | None = None
+        #: Every value this manager served (see :mod:`secretwire.masking`).
+        self.redactor = Redactor()
+        self._cache: SecretCache[CacheKey, Secret] | None = None
         if cache:
             policy = secret_policy(
                 max_stale=cache_max_stale,
@@ -153,17 +157,24 @@ class SecretManager:
                 negative_ttl=cache_negative_ttl,
             )
             self._cache = SecretCache(
-                ttl=cache_ttl, maxsize=cache_maxsize, timer=timer, group=_name_of, policy=policy
-            )
+                ttl=cache_ttl, maxsize=cache_maxsize, timer=timer, group=cached_name,
+                policy=policy, on_load=self._served,
+            )  # fmt: skip
             handler.watch_invalidations(self._drop)  # another process wrote
             handler = CacheLayer(handler, self._cache)
         for factory in reversed(before_cache):
             handler = factory(handler)
         self._pipeline = handler
-        self._resolver = Resolver(self)
+        self._resolver_made: Resolver | None = None
         self._closed = False
-        #: Every value this manager served (see :mod:`secretwire.masking`).
-        self.redactor = Redactor()
+        # The hit path (get, value): the cache's own entries, read without a lock,
+        # when no layer above the cache must see each read; else an empty mapping.
+        self._entries: Mapping[CacheKey, Entry[Secret]] = {}
+        self._fresh_for = 0.0
+        if self._cache is not None and not before_cache:
+            self._entries = self._cache.fast_entries()
+            self._fresh_for = self._cache.fresh_for
+        self._timer = timer
 
     @classmethod
     def from_settings(
@@ -191,6 +202,9 @@ class SecretManager:
         one manager per settings file and environment use
         :func:`secretwire.shared_manager`.
         """
+        from ._build import manager_arguments  # noqa: PLC0415 - see the imports
+        from .settings import Settings, load_settings  # noqa: PLC0415
+
         if isinstance(path_or_settings, Settings):
             settings = path_or_settings
         else:
@@ -202,13 +216,21 @@ class SecretManager:
     # -- reads -----------------------------------------------------------------
     def get(self, name: str, *, version: str | None = None) -> Secret:
         """The current (or given) version of ``name``. Raises :class:`SecretNotFound`."""
+        # A fresh hit: one lookup and one timestamp. Its value was registered for
+        # masking when it was loaded, cannot expire while cached (else its entry is
+        # held for the full path), and needs no deadline; a closed manager's cache
+        # is empty.
+        entry = self._entries.get(name if version is None else (name, version))
+        if entry is not None and self._timer() - entry.loaded < self._fresh_for:
+            entry.hits += 1
+            return entry.value
         self._check_open()
         with deadline(self.deadline):
             secret = self._pipeline.get(name, version=version)
         invalid = self.provider.validity_error(secret, version)
         if invalid is not None:  # a cached secret expired since it was read
             raise invalid
-        return self._served(secret)
+        return secret if self._cache is not None else self._served(secret)
 
     def get_version(self, name: str, version: str) -> Secret:
         return self.get(name, version=version)
@@ -224,7 +246,10 @@ class SecretManager:
         for key, outcome in results.items():
             if isinstance(outcome, Secret):
                 invalid = self.provider.validity_error(outcome, key[1])
-                results[key] = self._served(outcome) if invalid is None else invalid
+                if invalid is not None:
+                    results[key] = invalid
+                elif self._cache is None:  # else registered when the cache loaded it
+                    self._served(outcome)
         return results
 
     def value(self, reference: str | Reference) -> SecretValue:
@@ -233,8 +258,18 @@ class SecretManager:
 
         The reference's default, if any, applies only when the secret is not found.
         """
-        ref = as_reference(reference)
-        text, _ = reference_value(ref, self.get_many([ref.key])[ref.key])
+        ref = as_reference(reference)  # parsed once per text (references.py keeps it)
+        entry = self._entries.get(ref.name if ref.version is None else (ref.name, ref.version))
+        if entry is not None and self._timer() - entry.loaded < self._fresh_for:  # as get()
+            entry.hits += 1
+            if ref.field is None:
+                return entry.value.value
+            found: Secret | ProviderError = entry.value
+        else:
+            found = self.get_many([ref.key])[ref.key]
+        from .resolver import reference_value  # noqa: PLC0415 - a dict lookup once loaded
+
+        text, _ = reference_value(ref, found)
         return SecretValue(text)
 
     def list(self, prefix: str = "") -> builtins.list[str]:
@@ -306,6 +341,9 @@ class SecretManager:
         current; or finish its unfinished rotation. What is not given comes from the
         declared policy (``secrets:``), else a 32-character password and no hooks.
         Raises :class:`RotationFailed` naming the step, after reverting."""
+        from .lifecycle.generators import generator_from_spec  # noqa: PLC0415 - on first use
+        from .lifecycle.hooks import Hook, hook_from_spec  # noqa: PLC0415
+
         self._check_open()
         self.authorize("rotate", name)
         declared = self.inventory.declared(name)
@@ -335,6 +373,8 @@ class SecretManager:
         return self._subscribers.add(callback)
 
     def _rotator(self) -> Rotator:
+        from .lifecycle.rotation import Rotator  # noqa: PLC0415 - on first use
+
         def remember(value: SecretValue) -> None:
             self.redactor.add(value)
             default_redactor().add(value)
@@ -343,6 +383,15 @@ class SecretManager:
         return Rotator(self._pipeline, caps, remember=remember, invalidate=self.invalidate)
 
     # -- resolution ------------------------------------------------------------
+    @property
+    def _resolver(self) -> Resolver:
+        """The resolver (its module loads on the first resolve)."""
+        if self._resolver_made is None:
+            from .resolver import Resolver  # noqa: PLC0415 - see the imports
+
+            self._resolver_made = Resolver(self)
+        return self._resolver_made
+
     def resolve(
         self,
         tree: Any,
@@ -392,7 +441,8 @@ class SecretManager:
     # -- masking ---------------------------------------------------------------
     def _served(self, secret: Secret) -> Secret:
         """Register a value served, in this manager's redactor and the process-wide
-        one (what :class:`~secretwire.RedactingFilter` masks in log records)."""
+        one (what :class:`~secretwire.RedactingFilter` masks in log records): as the
+        cache loads it, or as it is served when there is no cache."""
         self.redactor.add(secret.value, name=secret.name)
         default_redactor().add(secret.value, name=secret.name)  # reports a short value
         return secret

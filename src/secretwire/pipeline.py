@@ -33,19 +33,23 @@ import time
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from . import deadlines
 from .cache import SecretCache
 from .errors import DeadlineExceeded, ProviderError, SecretwireError, UnsupportedOperation
-from .providers.base import SecretProvider
+from .providers.base import FETCH_WORKERS, SecretProvider
 from .types import Health, HealthStatus, Key, Secret, SecretVersion, Write
+
+if TYPE_CHECKING:
+    from concurrent.futures import ThreadPoolExecutor
 
 __all__ = [
     "LATENCY_BUCKETS",
     "Backend",
     "BackendMetrics",
     "BackendStats",
+    "CacheKey",
     "CacheLayer",
     "CircuitStats",
     "Handler",
@@ -55,6 +59,8 @@ __all__ = [
     "LayerFactory",
     "LoadTracker",
     "ProviderStage",
+    "cache_key",
+    "cached_name",
 ]
 
 logger = logging.getLogger("secretwire")
@@ -93,8 +99,16 @@ def _loading(keys: Sequence[Key]) -> None:
         tracker.keys.update(keys)
 
 
-def fetch_each(get: Callable[..., Secret], keys: Sequence[Key], *, max_workers: int = 8) -> Results:
-    """Call ``get(name, version=...)`` for every key, concurrently (bounded).
+def fetch_each(
+    get: Callable[..., Secret],
+    keys: Sequence[Key],
+    *,
+    max_workers: int = FETCH_WORKERS,
+    pool: ThreadPoolExecutor | None = None,
+) -> Results:
+    """Call ``get(name, version=...)`` for every key, concurrently: one thread per
+    key up to ``max_workers`` (the threads of ``pool`` when given, kept between
+    calls; else a pool for this call).
 
     Each key maps to its secret or to the :class:`ProviderError` it raised. Each call
     runs in a copy of the caller's context: its deadline reaches the worker threads.
@@ -108,12 +122,14 @@ def fetch_each(get: Callable[..., Secret], keys: Sequence[Key], *, max_workers: 
 
     if len(keys) <= 1 or max_workers == 1:
         return {key: one(key) for key in keys}
-    from concurrent.futures import ThreadPoolExecutor  # noqa: PLC0415 - ~10 ms, rarely needed
+    if pool is None:
+        from concurrent.futures import ThreadPoolExecutor  # noqa: PLC0415 - ~10 ms, rarely needed
 
-    workers = min(max_workers, len(keys))
-    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="secretwire") as pool:
-        futures = [pool.submit(contextvars.copy_context().run, one, key) for key in keys]
-        return {key: future.result() for key, future in zip(keys, futures, strict=True)}
+        workers = min(max_workers, len(keys))
+        with ThreadPoolExecutor(workers, thread_name_prefix="secretwire") as own:
+            return fetch_each(get, keys, max_workers=workers, pool=own)
+    futures = [pool.submit(contextvars.copy_context().run, one, key) for key in keys]
+    return {key: future.result() for key, future in zip(keys, futures, strict=True)}
 
 
 class Handler(ABC):
@@ -344,8 +360,11 @@ class ProviderStage(Handler):
     """The bottom of the pipeline: calls the provider, times it, keeps its errors typed.
 
     It is the one place that fans a batch out: a provider without a batch API is
-    read key by key, concurrently (``max_workers``); a provider with one may serve
-    a subset of a batch, and the keys it left out are read the same way. It is also
+    read key by key, concurrently, one thread per uncached key up to ``max_workers``
+    (:data:`~secretwire.providers.base.FETCH_WORKERS` by default, what the built-in
+    providers size their connection pools to); a provider with one may serve a
+    subset of a batch, and the keys it left out are read the same way. The threads
+    are kept between batches (started as needed, closed with the stage). It is also
     the one place that times calls (``stats()``, ``Health.latency_seconds``).
 
     An exception that is not a :class:`SecretwireError` is a provider bug; it is
@@ -354,9 +373,10 @@ class ProviderStage(Handler):
     force, no call starts (:class:`DeadlineExceeded`), whatever the provider.
     """
 
-    def __init__(self, provider: SecretProvider, *, max_workers: int = 8) -> None:
+    def __init__(self, provider: SecretProvider, *, max_workers: int = FETCH_WORKERS) -> None:
         if max_workers < 1:
             raise ValueError("max_workers must be at least 1")
+        self._pool: ThreadPoolExecutor | None = None
         self.provider = provider
         self.provider_name = provider.name
         self.max_workers = max_workers
@@ -445,15 +465,24 @@ class ProviderStage(Handler):
         if not keys:
             return {}
         if not self.provider.batch_reads:
-            return fetch_each(self.get, keys, max_workers=self.max_workers)
+            return self._fetch_each(keys)
         batch = self._call("get_many", lambda: self.provider.get_many(keys), len(keys))
         assert isinstance(batch, dict)  # noqa: S101 - provider contract
         # A batch API may serve a subset (pinned versions, names it cannot batch):
         # the rest is fetched here, one by one and concurrently. The one fan-out.
         missing = [key for key in keys if key not in batch]
         if missing:
-            batch.update(fetch_each(self.get, missing, max_workers=self.max_workers))
+            batch.update(self._fetch_each(missing))
         return batch
+
+    def _fetch_each(self, keys: Sequence[Key]) -> Results:
+        if len(keys) > 1 and self.max_workers > 1 and self._pool is None:
+            from concurrent.futures import ThreadPoolExecutor  # noqa: PLC0415 - on first use
+
+            with self._lock:
+                if self._pool is None:
+                    self._pool = ThreadPoolExecutor(self.max_workers, "secretwire-fetch")
+        return fetch_each(self.get, keys, max_workers=self.max_workers, pool=self._pool)
 
     def set(self, write: Write) -> SecretVersion:
         # Passed on wrapped: providers take a SecretValue, so no frame holds the plain value.
@@ -528,6 +557,10 @@ class ProviderStage(Handler):
         )
 
     def close(self) -> None:
+        with self._lock:
+            pool, self._pool = self._pool, None
+        if pool is not None:
+            pool.shutdown(wait=False)
         self.provider.close()
 
 
@@ -574,31 +607,52 @@ class InvalidatingLayer(Layer):
             self.inner.unstage(name, version)
 
 
-class CacheLayer(InvalidatingLayer):
-    """Serves repeated reads from a :class:`SecretCache`; every write invalidates
-    (kept "not found" answers too). What the cache does when the backend fails is
-    its policy's (:class:`~secretwire.cache.CachePolicy`)."""
+#: A key of the secret cache: the name alone for the current version (the common
+#: read makes no tuple), ``(name, version)`` for a given version.
+CacheKey = str | tuple[str, str | None]
 
-    def __init__(self, inner: Handler, cache: SecretCache[Key, Secret]) -> None:
+
+def cache_key(name: str, version: str | None) -> CacheKey:
+    """The cache's key for ``(name, version)``."""
+    return name if version is None else (name, version)
+
+
+def cached_name(key: CacheKey) -> str:
+    """The secret name of a cache key (what :meth:`SecretCache.invalidate` groups by)."""
+    return key if isinstance(key, str) else key[0]
+
+
+class CacheLayer(InvalidatingLayer):
+    """Serves repeated reads from a :class:`SecretCache` (keyed by :func:`cache_key`);
+    every write invalidates (kept "not found" answers too). What the cache does
+    when the backend fails is its policy's (:class:`~secretwire.cache.CachePolicy`)."""
+
+    def __init__(self, inner: Handler, cache: SecretCache[CacheKey, Secret]) -> None:
         super().__init__(inner)
         self.cache = cache
 
     def get(self, name: str, *, version: str | None = None) -> Secret:
-        return self.cache.get_or_load((name, version), lambda: self._load(name, version))
+        key = name if version is None else (name, version)
+        return self.cache.get_or_load(key, lambda: self._load(name, version))
 
     def _load(self, name: str, version: str | None) -> Secret:
         _loading(((name, version),))
         return self.inner.get(name, version=version)
 
     def get_many(self, keys: Sequence[Key]) -> Results:
-        def load(missing: builtins.list[Key]) -> Results:
-            _loading(missing)
-            fetched = self.inner.get_many(missing)
+        wanted = {(key[0] if key[1] is None else key): key for key in keys}
+
+        def load(missing: builtins.list[CacheKey]) -> dict[CacheKey, Secret | ProviderError]:
+            asked = [wanted[key] for key in missing]
+            _loading(asked)
+            fetched = self.inner.get_many(asked)
             return {
-                key: fetched[key] if key in fetched else self._no_result(key) for key in missing
+                key: fetched[asked_key] if asked_key in fetched else self._no_result(asked_key)
+                for key, asked_key in zip(missing, asked, strict=True)
             }
 
-        return self.cache.get_or_load_many(keys, load, error=ProviderError)
+        found = self.cache.get_or_load_many(wanted, load, error=ProviderError)
+        return {wanted[key]: outcome for key, outcome in found.items()}
 
     def _no_result(self, key: Key) -> ProviderError:
         return ProviderError(

@@ -41,7 +41,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 from ._name_rule import MAX_NAME_LENGTH, check_name, is_valid_name
 from ._name_rule import describe as _describe
@@ -78,6 +78,14 @@ Scheme = Literal["secret", "env"]
 SCHEMES: tuple[Scheme, ...] = ("secret", "env")
 #: The default schemes; passing this very tuple skips the checks (the hot path).
 _SECRET_ONLY: tuple[Scheme, ...] = ("secret",)
+
+#: Parsed texts are kept (the same text is parsed once): at most this many per cache,
+#: each at most :data:`_CACHED_LENGTH` characters long. A full cache starts afresh.
+_CACHED_TEXTS = 4096
+_CACHED_LENGTH = 1024
+_templates: dict[tuple[str, tuple[Scheme, ...]], Template] = {}
+_references: dict[str, Reference] = {}
+_formatted: dict[tuple[Reference, Style], str] = {}
 
 _CLOSE = {"{": "}", "<": ">"}
 _OPENERS = {scheme: ("{" + scheme + ":", "<" + scheme + ":") for scheme in SCHEMES}
@@ -151,7 +159,14 @@ class Reference:
         Characters that have a meaning in a reference are written with a backslash
         (the name ``a/user@example.com`` as ``${secret:a/user\\@example.com}``).
         """
-        style = style or self.style
+        key = (self, style or self.style)
+        found = _formatted.get(key)
+        if found is None:
+            found = self._format(key[1])
+            _keep(_formatted, key, found, len(found))
+        return found
+
+    def _format(self, style: Style) -> str:
         close = _CLOSE[style[1]]
         name = self.name if self.scheme == "env" else _quote(self.name, _name_plain)
         out = [style, self.scheme, ":", name]
@@ -289,6 +304,22 @@ def parse(text: str, *, schemes: Iterable[Scheme] = _SECRET_ONLY) -> Template:
     Elsewhere ``$`` is an ordinary character.
     """
     chosen = _schemes(schemes)
+    found = _templates.get((text, chosen))
+    if found is None:
+        found = _parse(text, chosen)
+        _keep(_templates, (text, chosen), found, len(text))
+    return found
+
+
+def _keep(cache: dict[Any, Any], key: Any, value: Any, length: int) -> None:
+    """Keep a parsed text (immutable: callers share it), within the bounds."""
+    if length <= _CACHED_LENGTH:
+        if len(cache) >= _CACHED_TEXTS:
+            cache.clear()
+        cache[key] = value
+
+
+def _parse(text: str, chosen: tuple[Scheme, ...]) -> Template:
     if not contains_reference(text, schemes=chosen):
         return Template(text, (text,) if text else (), chosen)
     parts: list[str | Occurrence] = []
@@ -409,10 +440,14 @@ def as_reference(text: str | Reference) -> Reference:
     positions in ``text`` as given."""
     if isinstance(text, Reference):
         return text
-    if text.startswith("$"):
-        return parse_reference(text)
-    ref, _ = _parse_parts(text, 0, None, "${")
-    return ref
+    found = _references.get(text)
+    if found is None:
+        if text.startswith("$"):
+            found = parse_reference(text)
+        else:
+            found, _ = _parse_parts(text, 0, None, "${")
+        _keep(_references, text, found, len(text))
+    return found
 
 
 def find_references(text: str, *, schemes: Iterable[Scheme] = _SECRET_ONLY) -> Iterator[Occurrence]:

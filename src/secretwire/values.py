@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hmac
 from collections.abc import Callable
 from typing import Any, NoReturn, final
 
@@ -53,6 +52,8 @@ class SecretValue:
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, SecretValue):
             return NotImplemented
+        import hmac  # noqa: PLC0415 - ~4 ms (OpenSSL) at import; rarely compared
+
         return hmac.compare_digest(self._get().encode(), other._get().encode())
 
     def __hash__(self) -> int:

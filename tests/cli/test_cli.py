@@ -263,3 +263,46 @@ def test_set_on_a_provider_without_versions_names_none(
     monkeypatch.delenv("SECRETWIRE_CONFIG", raising=False)
     assert run(monkeypatch, ["set", "db/password"], "x") == 0
     assert capsys.readouterr().err == "stored 'db/password'\n"
+
+
+def test_a_command_imports_only_what_it_needs(project: Path) -> None:
+    """``secretwire get`` builds only its own parser and loads no other command's
+    modules (injection, transfer, scanning, policy export, rotation, status)."""
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
+    subprocess.run(
+        [sys.executable, "-m", "secretwire", "set", "db/pw"],
+        input="pw-value",
+        text=True,
+        env=env,
+        check=True,
+        cwd=project,
+        capture_output=True,
+    )
+    code = (
+        "import sys; from secretwire.cli import main; code = main(['get', 'db/pw']);"
+        "print(sorted(m for m in sys.modules if m.startswith('secretwire')), file=sys.stderr)"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        check=True,
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=project,
+    )
+    assert result.stdout == "pw-value"
+    loaded = set(eval(result.stderr))  # noqa: S307 - our own printed list
+    others = {
+        "secretwire.injection",
+        "secretwire.transfer",
+        "secretwire.leakscan",
+        "secretwire.governance.export",
+        "secretwire.governance.audit",
+        "secretwire.lifecycle.rotation",
+        "secretwire.lifecycle.status",
+        "secretwire.cli._commands_inject",
+        "secretwire.cli._commands_config",
+        "secretwire.cli.health",
+    }
+    assert loaded & others == set()
+    assert "secretwire.cli._commands_secrets" in loaded

@@ -34,6 +34,7 @@ from secretwire.governance import (
     verify_stream,
     verify_trail,
 )
+from secretwire.pipeline import cache_key
 from secretwire.providers.memory import MemoryProvider
 from secretwire.testing import CANARY, assert_no_leak
 
@@ -237,7 +238,7 @@ def test_a_failing_sink_serves_no_value(cached: bool) -> None:
     m, provider = audited([FileSink(Path("/dev/full"))])
     if cached:
         assert m._cache is not None
-        m._cache.get_or_load(("db/pw", None), lambda: provider.get("db/pw"))
+        m._cache.get_or_load(cache_key("db/pw", None), lambda: provider.get("db/pw"))
     served = 0
     reads = [
         lambda: m.get("db/pw"),

@@ -238,3 +238,33 @@ def test_the_flight_protocol_is_private() -> None:
 
     assert not hasattr(secretwire.cache, "Lookup")
     assert not any(hasattr(SecretCache, name) for name in ("begin", "finish", "wait"))
+
+
+# -- the hit path ------------------------------------------------------------------------
+
+
+def test_a_hit_takes_no_lock() -> None:
+    """A fresh hit reads the entries without the cache's lock: it is served while
+    another thread holds the lock (a miss, an invalidation...)."""
+    cache: SecretCache[str, str] = SecretCache(ttl=100, timer=FakeClock())
+    cache.get_or_load("k", lambda: "v")
+    served: list[str] = []
+    with cache._lock:  # what a miss or a write holds for a moment
+        reader = threading.Thread(target=lambda: served.append(cache.get_or_load("k", str)))
+        reader.start()
+        reader.join(5)
+    assert served == ["v"]
+
+
+def test_eviction_spares_an_entry_read_since_the_last_sweep() -> None:
+    cache: SecretCache[str, str] = SecretCache(ttl=100, maxsize=3, timer=FakeClock())
+    for key in "abc":
+        cache.get_or_load(key, lambda key=key: key.upper())
+    cache.get_or_load("a", str)  # a hit: "a" was read, "b" and "c" were not
+    cache.get_or_load("d", lambda: "D")  # full: the oldest unread entry goes
+    loads: list[str] = []
+    for key in "acd":
+        assert cache.get_or_load(key, lambda key=key: loads.append(key) or "again") != "again"
+    assert loads == []
+    assert cache.get_or_load("b", lambda: "again") == "again"  # "b" was evicted
+    assert cache.stats().evictions == 2  # "b", then one more for its reload

@@ -257,3 +257,81 @@ def test_thirty_two_concurrent_batches_fetch_each_missing_key_once() -> None:
     assert len(results) == 32
     for outcome in results:
         assert all(secret.reveal() == key[0][1:] for key, secret in outcome.items())  # type: ignore[union-attr]
+
+
+class MeetingProvider(MemoryProvider):
+    """Every read waits until ``parties`` reads are in progress at once (a barrier), and
+    records the thread it ran on and the most reads in progress together."""
+
+    def __init__(self, initial: dict[str, str], parties: int) -> None:
+        super().__init__(initial)
+        self.barrier = threading.Barrier(parties, timeout=10)
+        self.threads: set[str] = set()
+        self.active = self.most = 0
+        self._count = threading.Lock()
+
+    def _get(self, name: str, version: str | None) -> Secret:
+        with self._count:
+            self.active += 1
+            self.most = max(self.most, self.active)
+            self.threads.add(threading.current_thread().name)
+        try:
+            self.barrier.wait()
+            return super()._get(name, version)
+        finally:
+            with self._count:
+                self.active -= 1
+
+
+def test_uncached_keys_are_read_on_one_thread_each_kept_between_batches() -> None:
+    names = [f"app/s{i}" for i in range(20)]
+    provider = MeetingProvider(dict.fromkeys(names, "v"), parties=20)
+    with SecretManager(provider, cache=False) as m:
+        # 20 reads meet at the barrier: all 20 ran at once (no fixed pool of 8)
+        first = m.get_many([(name, None) for name in names])
+        assert all(isinstance(outcome, Secret) for outcome in first.values())
+        used = set(provider.threads)
+        provider.barrier.reset()
+        m.get_many([(name, None) for name in names])
+        assert provider.threads == used  # the same threads, kept alive
+
+
+def test_max_workers_bounds_the_reads_in_progress() -> None:
+    names = [f"app/s{i}" for i in range(12)]
+    provider = MeetingProvider(dict.fromkeys(names, "v"), parties=4)
+    with SecretManager(provider, cache=False, max_workers=4) as m:
+        results = m.get_many([(name, None) for name in names])
+    assert all(isinstance(outcome, Secret) for outcome in results.values())
+    assert provider.most == 4
+
+
+def test_a_value_is_registered_for_masking_when_loaded_not_when_served() -> None:
+    """Hits are served without per-read work: a value reloaded in the background
+    (refresh-ahead) is already masked before any read serves it."""
+    clock = FakeClock()
+    provider = MemoryProvider({"app/token": "first-token-0123456789"})
+    with SecretManager(provider, timer=clock, cache_ttl=10, cache_refresh_ahead=0.5) as m:
+        assert m.get("app/token").reveal() == "first-token-0123456789"
+        provider.set("app/token", "second-token-0123456789")  # rotated elsewhere
+        clock.now = 6.0  # past the refresh point: this read reloads it behind
+        assert m.get("app/token").reveal() == "first-token-0123456789"
+        for _ in range(500):  # the background load finishes (bounded wait)
+            stats = m.metrics().cache
+            assert stats is not None
+            if stats.loads == 2 and len(m._cache or ()) == 1:
+                break
+            threading.Event().wait(0.01)
+        assert "second-token" not in m.redactor.redact("log: second-token-0123456789")
+        assert m.get("app/token").reveal() == "second-token-0123456789"
+        assert m.metrics().cache.hits == 2  # type: ignore[union-attr]
+
+
+def test_fresh_hits_are_counted() -> None:
+    with SecretManager(MemoryProvider({"a": "1", "b": "2"})) as m:
+        for _ in range(5):
+            m.get("a")
+            m.value("${secret:b}")
+        m.get_many([("a", None), ("b", None)])
+        stats = m.metrics().cache
+        assert stats is not None
+        assert (stats.hits, stats.misses, stats.loads) == (10, 2, 2)

@@ -17,14 +17,37 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_all_is_complete_and_exact() -> None:
+    listed = set(secretwire.__all__) - {"__version__"}
+    for name in secretwire.__all__:
+        assert hasattr(secretwire, name), name  # loads each name's module
     public = {
         name
         for name, value in vars(secretwire).items()
         if not name.startswith("_") and not isinstance(value, types.ModuleType)
     }
-    assert public == set(secretwire.__all__) - {"__version__"}
-    for name in secretwire.__all__:
-        assert hasattr(secretwire, name), name
+    assert public == listed
+    assert {name for name in dir(secretwire) if not name.startswith("_")} >= listed
+    with pytest.raises(AttributeError, match="no_such_name"):
+        secretwire.no_such_name  # noqa: B018 - the attribute access is the test
+
+
+def test_import_loads_only_what_is_used() -> None:
+    """``import secretwire`` loads no submodule with a cost (YAML, TOML, threads,
+    cryptography, the settings machinery); the first use of a name loads its module."""
+    code = (
+        "import sys, secretwire;"
+        "loaded = set(sys.modules);"
+        "print(sorted(m for m in loaded if m.startswith('secretwire.')));"
+        "heavy = {'yaml', 'tomllib', 'tomli', 'concurrent', 'cryptography', 'logging', 'json',"
+        " 'dataclasses', 'threading'};"
+        "print(sorted(heavy & {m.split('.')[0] for m in loaded}));"
+        "secretwire.SecretValue;"
+        "print('secretwire.values' in sys.modules, 'secretwire.settings' in sys.modules)"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout.splitlines()
+    assert out == ["['secretwire._exports', 'secretwire._version']", "[]", "True False"]
 
 
 def test_exception_tree_and_builtins() -> None:

@@ -24,6 +24,7 @@ from secretwire.governance import (
     parse_policy,
     verify_trail,
 )
+from secretwire.pipeline import cache_key
 from secretwire.providers.memory import MemoryProvider
 from secretwire.testing import CANARY
 
@@ -104,7 +105,7 @@ def test_matrix(trail_path: Path, action: str, principal: str, cached: bool) -> 
     m, provider = manager(trail_path, principal)
     if cached:  # the value sits in this manager's cache, loaded by an earlier caller
         assert m._cache is not None
-        m._cache.get_or_load((NAME, None), lambda: provider.get(NAME))
+        m._cache.get_or_load(cache_key(NAME, None), lambda: provider.get(NAME))
     calls = dict(provider.calls)
     try:
         result: object = perform(m)

@@ -381,3 +381,22 @@ def test_env_reference_checks() -> None:
 def test_env_and_secret_texts_escape_round_trip(pieces: list[str]) -> None:
     text = "".join(pieces)
     assert parse(escape(text, schemes=BOTH), schemes=BOTH).parts == ((text,) if text else ())
+
+
+def test_a_text_is_parsed_once_and_the_kept_texts_are_bounded() -> None:
+    from secretwire import references
+
+    text = "postgres://${secret:db/user}:${secret:db/pw}@h/db"
+    assert parse(text) is parse(text)
+    assert as_reference("db/creds#user@2") is as_reference("db/creds#user@2")
+    long = "x" * (references._CACHED_LENGTH + 1) + "${secret:a}"
+    assert parse(long) is not parse(long)  # too long to keep
+    for i in range(references._CACHED_TEXTS + 10):
+        parse(f"${{secret:n{i}}}")
+        as_reference(f"n{i}")
+    assert len(references._templates) <= references._CACHED_TEXTS
+    assert len(references._references) <= references._CACHED_TEXTS
+    with pytest.raises(ReferenceSyntaxError):  # errors are raised each time, never kept
+        parse("${secret:}")
+    with pytest.raises(ReferenceSyntaxError):
+        parse("${secret:}")

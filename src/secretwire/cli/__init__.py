@@ -19,7 +19,6 @@ import traceback
 from collections.abc import Callable, Sequence
 
 from ..errors import ResolutionError, SecretwireError
-from ._commands_inject import pass_on_signal
 from ._common import EXIT_ERROR, EXIT_INTERRUPTED
 from ._io import read_value
 from ._parser import build_parser, command_line, parse
@@ -53,7 +52,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             file=sys.stderr,
         )
         return EXIT_ERROR
-    if argv is None:  # the program itself, not a call from Python
+    if argv is None and getattr(args, "child_signal", None):  # ended by a signal
+        from ._commands_inject import pass_on_signal  # noqa: PLC0415 - only after run
+
         pass_on_signal(args)
     return code
 

@@ -15,7 +15,7 @@ from ..security.files import create_private
 from ..settings import Settings, load_settings
 from ._common import EXIT_ERROR, EXIT_OK, _printable, examples
 
-__all__ = ["add_governance_commands"]
+__all__ = ["register"]
 
 
 def _policy(args: argparse.Namespace) -> tuple[Settings, Policy, str]:
@@ -101,7 +101,7 @@ def cmd_audit_keygen(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def add_governance_commands(sub: Any) -> None:
+def register(sub: Any) -> None:
     """Register ``policy`` and ``audit`` on the top-level subparsers."""
     policy = sub.add_parser("policy", help="explain or export the access policy")
     commands = policy.add_subparsers(dest="policy_command", required=True, metavar="COMMAND")

@@ -5,7 +5,6 @@ No frame here keeps a value on an error path: the text is deleted before raising
 
 from __future__ import annotations
 
-import getpass
 import sys
 from collections.abc import Callable
 from typing import TextIO
@@ -16,11 +15,16 @@ from ..values import SecretValue
 __all__ = ["read_value"]
 
 
-def read_value(stdin: TextIO, *, prompt: Callable[[str], str] = getpass.getpass) -> SecretValue:
+def read_value(stdin: TextIO, *, prompt: Callable[[str], str] | None = None) -> SecretValue:
     """A value from stdin (one trailing newline dropped) or, on a terminal, a hidden
     prompt. Stdin is read as bytes and decoded as UTF-8 whatever the locale; input
-    that is not UTF-8 is an :class:`InvalidSecret` naming the byte offset."""
+    that is not UTF-8 is an :class:`InvalidSecret` naming the byte offset. ``prompt``
+    defaults to :func:`getpass.getpass`."""
     if stdin.isatty():
+        if prompt is None:
+            import getpass  # noqa: PLC0415 - only for a terminal
+
+            prompt = getpass.getpass
         first = SecretValue(_utf8(_locale_bytes(prompt("Value (hidden): "))))
         again = SecretValue(_utf8(_locale_bytes(prompt("Repeat value: "))))
         if first != again:

@@ -3,31 +3,52 @@
 from __future__ import annotations
 
 import argparse
+import importlib
 import os
 import re
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, NoReturn
 
 from .._version import __version__
-from . import (
-    _commands_inject,
-    _commands_scan,
-    _commands_transfer,
-    inventory_docs,
-    rollback,
-    rotate,
-    status,
-)
-from ._commands_config import cmd_check, cmd_init, cmd_render
-from ._commands_governance import add_governance_commands
-from ._commands_secrets import cmd_delete, cmd_get, cmd_list, cmd_set, cmd_versions
 from ._common import EXIT_USAGE, Subcommands, examples
 from ._output import add_json_flag
-from .health import cmd_health
-from .init import TEMPLATES
+from ._templates import TEMPLATES
 
 __all__ = ["build_parser", "command_line", "parse"]
+
+#: The commands defined here, and the modules whose ``register(sub)`` adds the
+#: others. Running one command imports only its own modules (``python -X importtime``).
+_SECRET_COMMANDS = ("init", "set", "get", "list", "versions", "delete")
+_PROJECT_COMMANDS = ("render", "check", "health")
+_REGISTERED = {
+    "rotate": "rotate",
+    "rollback": "rollback",
+    "status": "status",
+    "docs": "inventory_docs",
+    "policy": "_commands_governance",
+    "audit": "_commands_governance",
+    "run": "_commands_inject",
+    "import": "_commands_transfer",
+    "export": "_commands_transfer",
+    "copy": "_commands_transfer",
+    "scan": "_commands_scan",
+}
+_GLOBAL_WITH_VALUE = ("--config", "--env")
+
+
+def _command(module: str, name: str) -> Callable[[argparse.Namespace], int]:
+    """The function ``name`` of ``module``, imported when the command runs."""
+
+    def run(args: argparse.Namespace) -> int:
+        func: Callable[[argparse.Namespace], int] = getattr(_module(module), name)
+        return func(args)
+
+    return run
+
+
+def _module(name: str) -> Any:
+    return importlib.import_module(f"{__package__}.{name}")
 
 
 class _UsageError(Exception):
@@ -112,7 +133,9 @@ def _add_name(p: argparse.ArgumentParser, *, get: bool = False) -> None:
     )
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The command line parser; with ``command`` (a known command's name) only that
+    command's parser is built, which imports only its modules."""
     parser = _Parser(
         prog="secretwire",
         description="Manage secrets and resolve ${secret:...} references in config files.",
@@ -122,52 +145,13 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--env", metavar="NAME", help="environment (default: from settings)")
     parser.add_argument("--debug", action="store_true", help="show tracebacks on errors")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-
-    p = sub.add_parser("init", help="create secretwire.yaml, a dev store and its key")
-    p.add_argument("--dir", default=".", help="project folder (default: current)")
-    p.add_argument(
-        "--template",
-        choices=sorted(TEMPLATES),
-        help="settings for a local, Vault, AWS or Azure project",
-    )
-    p.set_defaults(func=cmd_init)
-
-    p = sub.add_parser("set", help="store a value read from stdin or a hidden prompt")
-    _add_name(p)
-    p.add_argument("--metadata", action="append", default=[], metavar="KEY=VALUE")
-    p.add_argument("--tag", action="append", default=[], metavar="KEY=VALUE")
-    p.add_argument("--allow-empty", action="store_true", help="accept an empty value")
-    p.set_defaults(func=cmd_set)
-
-    p = sub.add_parser("get", help="print one value alone on stdout")
-    _add_name(p, get=True)
-    p.add_argument("--field", metavar="KEY", help="one field of a JSON secret")
-    p.add_argument("--version", dest="secret_version", metavar="ID", help="that version")
-    p.add_argument("--default", metavar="TEXT", help="printed if the secret does not exist")
-    add_json_flag(p, "the version and metadata (not the value)")
-    p.set_defaults(func=cmd_get)
-
-    p = sub.add_parser("list", help="list secret names (never values)")
-    p.add_argument("prefix", nargs="?", default="")
-    add_json_flag(p, "the names")
-    p.set_defaults(func=cmd_list)
-
-    p = sub.add_parser("versions", help="list the versions of a secret, newest first")
-    _add_name(p)
-    add_json_flag(p, "the versions")
-    p.set_defaults(func=cmd_versions)
-
-    p = sub.add_parser("delete", help="delete a secret and all its versions")
-    _add_name(p)
-    p.add_argument("--yes", action="store_true", help="do not ask for confirmation")
-    p.set_defaults(func=cmd_delete)
-
-    _project_commands(sub)
-    for module in (rotate, rollback, status, inventory_docs):
-        module.register(sub)
-    add_governance_commands(sub)  # policy, audit
-    for module in (_commands_inject, _commands_transfer, _commands_scan):
-        module.register(sub)
+    if command is None or command in _SECRET_COMMANDS:
+        _secret_commands(sub, command)
+    if command is None or command in _PROJECT_COMMANDS:
+        _project_commands(sub, command)
+    registered = [_REGISTERED[command]] if command in _REGISTERED else []
+    for module in dict.fromkeys(registered if command else _REGISTERED.values()):
+        _module(module).register(sub)
     for name, subparser in sub.choices.items():
         subparser.set_defaults(_parser=subparser)
         if name in EXAMPLES:
@@ -176,32 +160,105 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _project_commands(sub: Subcommands) -> None:
-    """render, check, health: the commands about a project's files and provider."""
-    p = sub.add_parser("render", help="print a YAML/JSON/TOML config with references resolved")
-    p.add_argument("file")
-    p.add_argument("--reveal", action="store_true", help="print values instead of masks")
-    p.add_argument("--format", choices=["yaml", "json"], help="output format (default: input's)")
-    p.add_argument("--omegaconf", action="store_true", help=_OMEGACONF_HELP)
-    p.set_defaults(func=cmd_render)
+class _Commands:
+    """Adds the commands defined here; with ``only``, that command alone."""
 
-    p = sub.add_parser(
-        "check", help="check a config's references, and the declared secrets (secrets:)"
+    def __init__(self, sub: Subcommands, only: str | None) -> None:
+        self.sub, self.only = sub, only
+
+    def add(self, name: str, summary: str, func: str) -> argparse.ArgumentParser | None:
+        """The parser of command ``name`` (run by ``func``, ``module:function``), or
+        ``None`` when another command alone is wanted."""
+        if self.only not in (None, name):
+            return None
+        parser: argparse.ArgumentParser = self.sub.add_parser(name, help=summary)
+        parser.set_defaults(func=_command(*func.split(":")))
+        return parser
+
+
+def _secret_commands(sub: Subcommands, only: str | None) -> None:
+    """init, set, get, list, versions, delete."""
+    commands = _Commands(sub, only)
+    p = commands.add(
+        "init", "create secretwire.yaml, a dev store and its key", "_commands_config:cmd_init"
     )
-    p.add_argument("file", nargs="?", help="a config file (default: the declared secrets only)")
-    p.add_argument("--omegaconf", action="store_true", help=_OMEGACONF_HELP)
-    add_json_flag(p, "every failure")
-    p.set_defaults(func=cmd_check)
+    if p is not None:
+        p.add_argument("--dir", default=".", help="project folder (default: current)")
+        p.add_argument(
+            "--template",
+            choices=sorted(TEMPLATES),
+            help="settings for a local, Vault, AWS or Azure project",
+        )
+    p = commands.add(
+        "set", "store a value read from stdin or a hidden prompt", "_commands_secrets:cmd_set"
+    )
+    if p is not None:
+        _add_name(p)
+        p.add_argument("--metadata", action="append", default=[], metavar="KEY=VALUE")
+        p.add_argument("--tag", action="append", default=[], metavar="KEY=VALUE")
+        p.add_argument("--allow-empty", action="store_true", help="accept an empty value")
+    p = commands.add("get", "print one value alone on stdout", "_commands_secrets:cmd_get")
+    if p is not None:
+        _add_name(p, get=True)
+        p.add_argument("--field", metavar="KEY", help="one field of a JSON secret")
+        p.add_argument("--version", dest="secret_version", metavar="ID", help="that version")
+        p.add_argument("--default", metavar="TEXT", help="printed if the secret does not exist")
+        add_json_flag(p, "the version and metadata (not the value)")
+    p = commands.add("list", "list secret names (never values)", "_commands_secrets:cmd_list")
+    if p is not None:
+        p.add_argument("prefix", nargs="?", default="")
+        add_json_flag(p, "the names")
+    p = commands.add(
+        "versions",
+        "list the versions of a secret, newest first",
+        "_commands_secrets:cmd_versions",
+    )
+    if p is not None:
+        _add_name(p)
+        add_json_flag(p, "the versions")
+    p = commands.add(
+        "delete", "delete a secret and all its versions", "_commands_secrets:cmd_delete"
+    )
+    if p is not None:
+        _add_name(p)
+        p.add_argument("--yes", action="store_true", help="do not ask for confirmation")
 
-    p = sub.add_parser("health", help="check the provider(s) of the current environment")
-    p.add_argument("--json", action="store_true", help="print one JSON object")
-    p.set_defaults(func=cmd_health)
+
+def _project_commands(sub: Subcommands, only: str | None) -> None:
+    """render, check, health: the commands about a project's files and provider."""
+    commands = _Commands(sub, only)
+    p = commands.add(
+        "render",
+        "print a YAML/JSON/TOML config with references resolved",
+        "_commands_config:cmd_render",
+    )
+    if p is not None:
+        p.add_argument("file")
+        p.add_argument("--reveal", action="store_true", help="print values instead of masks")
+        p.add_argument(
+            "--format", choices=["yaml", "json"], help="output format (default: input's)"
+        )
+        p.add_argument("--omegaconf", action="store_true", help=_OMEGACONF_HELP)
+    p = commands.add(
+        "check",
+        "check a config's references, and the declared secrets (secrets:)",
+        "_commands_config:cmd_check",
+    )
+    if p is not None:
+        p.add_argument("file", nargs="?", help="a config file (default: the declared secrets only)")
+        p.add_argument("--omegaconf", action="store_true", help=_OMEGACONF_HELP)
+        add_json_flag(p, "every failure")
+    p = commands.add(
+        "health", "check the provider(s) of the current environment", "health:cmd_health"
+    )
+    if p is not None:
+        p.add_argument("--json", action="store_true", help="print one JSON object")
 
 
 def parse(argv: Sequence[str]) -> argparse.Namespace:
     """The parsed command line. Any usage error is reported without the text of
     an argument: one typed by mistake could be a value (``set NAME VALUE``)."""
-    parser = build_parser()
+    parser = build_parser(_command_name(argv))
     try:
         args, extras = parser.parse_known_args(argv)
     except _UsageError as err:
@@ -209,6 +266,22 @@ def parse(argv: Sequence[str]) -> argparse.Namespace:
     if extras:
         _usage_error(getattr(args, "_parser", parser), _REFUSED.format(count=len(extras)))
     return args
+
+
+def _command_name(argv: Sequence[str]) -> str | None:
+    """The command ``argv`` runs when it names a known one before any help or version
+    option; else ``None`` (the whole parser: help lists every command, and argparse
+    reports a wrong one)."""
+    args = iter(argv)
+    for arg in args:
+        if arg in _GLOBAL_WITH_VALUE:
+            next(args, None)
+        elif arg in ("-h", "--help", "--version") or arg == "--":
+            return None
+        elif not arg.startswith("-"):
+            known = arg in _SECRET_COMMANDS or arg in _PROJECT_COMMANDS or arg in _REGISTERED
+            return arg if known else None
+    return None
 
 
 def _usage_error(parser: argparse.ArgumentParser, message: str) -> NoReturn:

@@ -20,15 +20,18 @@ from __future__ import annotations
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..errors import ConfigError
 from ..pipeline import Handler, LayerFactory
-from .audit import AuditLayer, AuditTrail
-from .chain import AuditKey, load_key
-from .policy import Policy, _Parser, parse_policy, resolve_principal
-from .rbac import AuthorizeLayer, Authorizer
-from .sinks import FileSink, LoggingSink, Sink, StreamSink, SyslogSink
+
+# The trail, the policy and the layers load when a settings file asks for them
+# (python -X importtime: settings without policy: or audit: never pay for them).
+if TYPE_CHECKING:
+    from .audit import AuditTrail
+    from .chain import AuditKey
+    from .policy import Policy, _Parser
+    from .sinks import Sink
 
 __all__ = ["AuditSettings", "Governance", "governance_layers", "parse_governance"]
 
@@ -62,6 +65,8 @@ class AuditSettings:
     key_line: int | None = None
 
     def key(self) -> AuditKey:
+        from .chain import load_key  # noqa: PLC0415 - see the imports
+
         try:
             return load_key(key_file=self.key_file, key_env=self.key_env)
         except ConfigError as err:
@@ -70,6 +75,8 @@ class AuditSettings:
             raise ConfigError(err.reason, source=self.source, key=option, line=line) from None
 
     def open(self) -> AuditTrail:
+        from .audit import AuditTrail  # noqa: PLC0415 - see the imports
+
         return AuditTrail(
             [_sink(kind, target) for kind, target in self.sinks],
             self.key(),
@@ -85,6 +92,8 @@ class AuditSettings:
 
 
 def _sink(kind: str, target: str) -> Sink:
+    from .sinks import FileSink, LoggingSink, StreamSink, SyslogSink  # noqa: PLC0415
+
     if kind == "file":
         return FileSink(Path(target))
     if kind in ("stdout", "stderr"):
@@ -107,6 +116,8 @@ class Governance:
         """The layers these settings ask for, outermost first (authorize, audit)."""
         if self.policy is None and self.audit is None:
             return []
+        from .policy import resolve_principal  # noqa: PLC0415 - see the imports
+
         who = resolve_principal(principal, self.policy)
         trail = self.audit.open() if self.audit is not None else None
         return governance_layers(self.policy, trail, principal=who, environment=environment)
@@ -121,6 +132,9 @@ def governance_layers(
 ) -> list[LayerFactory]:
     """The layers for a policy and a trail, outermost first: authorize, then audit.
     Either may be ``None``. Pass them as ``before_cache`` to :class:`SecretManager`."""
+    from .audit import AuditLayer  # noqa: PLC0415 - see the imports
+    from .rbac import AuthorizeLayer, Authorizer  # noqa: PLC0415
+
     layers: list[Callable[[Handler], Handler]] = []
     authorizer = None
     if policy is not None:
@@ -147,6 +161,10 @@ def parse_governance(
     lines: Mapping[str, int] | None = None,
 ) -> Governance:
     """The ``policy:`` and ``audit:`` keys of a settings file (``top``)."""
+    if top.get("policy") is None and top.get("audit") is None:
+        return Governance()
+    from .policy import _Parser, parse_policy  # noqa: PLC0415 - see the imports
+
     policy = parse_policy(top.get("policy"), source=source, lines=lines, environments=environments)
     audit = None
     if top.get("audit") is not None:

@@ -10,7 +10,21 @@ returns its exit status. See ``docs/injection.md``.
 
 from __future__ import annotations
 
-from .process import RunOptions, RunResult, run
-from .template import Variable, template_variables
+from typing import TYPE_CHECKING
+
+from .._exports import lazy_exports
+
+if TYPE_CHECKING:
+    from .process import RunOptions, RunResult, run
+    from .template import Variable, template_variables
+
+# Each name's module loads on its first use (python -X importtime).
+__getattr__, __dir__ = lazy_exports(
+    __name__,
+    {
+        "process": "RunOptions RunResult run",
+        "template": "Variable template_variables",
+    },
+)
 
 __all__ = ["RunOptions", "RunResult", "Variable", "run", "template_variables"]

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import importlib
 import re
-from importlib.metadata import entry_points
 from typing import Any
 
 from ..errors import ConfigError
@@ -31,6 +30,8 @@ def load_object(reference: str, *, group: str, what: str, source: str | None, ke
         if problem is not None:
             raise ConfigError(problem, source=source, key=key)
         return found
+    from importlib.metadata import entry_points  # noqa: PLC0415 - ~10 ms, on first use
+
     matches = [point for point in entry_points(group=group) if point.name == reference]
     if not matches:
         raise ConfigError(

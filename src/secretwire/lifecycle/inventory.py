@@ -32,13 +32,15 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..errors import ConfigError
 from ..values import SecretValue
 from .durations import parse_duration
-from .generators import Generator, generator_from_spec
-from .hooks import Hook, hook_from_spec
+
+if TYPE_CHECKING:
+    from .generators import Generator
+    from .hooks import Hook
 
 __all__ = ["Declared", "Inventory", "RotationPolicy", "Validation", "parse_inventory"]
 
@@ -96,11 +98,15 @@ class RotationPolicy:
     base_dir: Path | None = None
 
     def generator(self) -> Generator:
+        from .generators import generator_from_spec  # noqa: PLC0415 - on first rotation
+
         return generator_from_spec(
             self.generator_spec, source=self.source, key=f"{self.key}.generator"
         )
 
     def hook(self, step: str) -> Hook | None:
+        from .hooks import hook_from_spec  # noqa: PLC0415 - on first rotation
+
         spec = self.apply_spec if step == "apply" else self.verify_spec
         return hook_from_spec(
             spec, base_dir=self.base_dir, source=self.source, key=f"{self.key}.{step}"

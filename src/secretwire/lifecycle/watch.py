@@ -8,8 +8,9 @@ read that reached the backend. It reports a :class:`Change` to the subscribers:
 * after a re-read (the cache's TTL ran out, or ``invalidate``) whose value differs
   from the one served before for that name (another process rotated it).
 
-It keeps no value: for each current version it served, a keyed BLAKE2b digest
-(key random per manager), so "has it changed?" needs no copy of the value.
+It keeps no value: for each current version it served, a keyed 64-bit BLAKE2b
+digest (key random per manager) in a plain dict (the most recent 4096 names), so
+"has it changed?" needs no copy of the value and little memory.
 """
 
 from __future__ import annotations
@@ -18,7 +19,6 @@ import hashlib
 import logging
 import os
 import threading
-from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -89,20 +89,22 @@ class ChangeWatch(Layer):
         self.subscribers = subscribers
         self._key = os.urandom(32)
         self._lock = threading.Lock()
-        self._digests: OrderedDict[str, bytes] = OrderedDict()
+        self._digests: dict[str, int] = {}  # in the order last seen
 
-    def _record(self, name: str, value: SecretValue | None) -> bytes | None:
+    def _record(self, name: str, value: SecretValue | None) -> int | None:
         """Remember ``value``'s digest for ``name`` (forget it for ``None``); the one before."""
         digest = None
         if value is not None:
             text = value.reveal().encode("utf-8", "surrogatepass")
-            digest = hashlib.blake2b(text, key=self._key, digest_size=16).digest()
+            keyed = hashlib.blake2b(text, key=self._key, digest_size=8)
+            digest = int.from_bytes(keyed.digest(), "big")
         with self._lock:
-            before = self._digests.pop(name, None)
+            digests = self._digests
+            before = digests.pop(name, None)
             if digest is not None:
-                self._digests[name] = digest
-            while len(self._digests) > _MAX_TRACKED:
-                self._digests.popitem(last=False)
+                digests[name] = digest
+            while len(digests) > _MAX_TRACKED:
+                del digests[next(iter(digests))]
         return before if digest is None or before != digest else None
 
     def _seen(self, secret: Secret) -> None:

@@ -24,17 +24,37 @@ with ``pyahocorasick`` installed, else one trie-shaped regular expression
 
 from __future__ import annotations
 
-from ._forms import ENCODINGS, MIN_ENCODED_LENGTH, encoded_forms
-from ._logging import (
-    MASK_LOGS_VARIABLE,
-    RedactingFilter,
-    auto_log_masking,
-    install_log_masking,
-    uninstall_log_masking,
+from typing import TYPE_CHECKING
+
+from .._exports import lazy_exports
+
+if TYPE_CHECKING:
+    from ._forms import ENCODINGS, MIN_ENCODED_LENGTH, encoded_forms
+    from ._logging import (
+        MASK_LOGS_VARIABLE,
+        RedactingFilter,
+        auto_log_masking,
+        install_log_masking,
+        uninstall_log_masking,
+    )
+    from ._matchers import aho_available
+    from ._redactor import MIN_LENGTH, Redactor, default_redactor
+    from .stream import ByteStreamMasker, StreamMasker
+
+# Each name's module loads on its first use (python -X importtime).
+__getattr__, __dir__ = lazy_exports(
+    __name__,
+    {
+        "_forms": "ENCODINGS MIN_ENCODED_LENGTH encoded_forms",
+        "_logging": (
+            "MASK_LOGS_VARIABLE RedactingFilter auto_log_masking install_log_masking "
+            "uninstall_log_masking"
+        ),
+        "_matchers": "aho_available",
+        "_redactor": "MIN_LENGTH Redactor default_redactor",
+        "stream": "ByteStreamMasker StreamMasker",
+    },
 )
-from ._matchers import aho_available
-from ._redactor import MIN_LENGTH, Redactor, default_redactor
-from .stream import ByteStreamMasker, StreamMasker
 
 __all__ = [
     "ENCODINGS",

@@ -68,6 +68,7 @@ from ._kit.credentials import (
 from ._kit.logs import quiet_loggers
 from ._kit.names import NamePolicy
 from ._kit.options import INSECURE, REQUIRED, Credential, Option, Options
+from ._kit.pools import FETCH_WORKERS
 from ._kit.tls import insecure_warnings
 from ._kit.translate import (
     Translator,
@@ -80,6 +81,7 @@ from ._kit.translate import (
 )
 
 __all__ = [
+    "FETCH_WORKERS",
     "HIDDEN",
     "INSECURE",
     "REQUIRED",
@@ -244,7 +246,7 @@ class SecretProvider(ABC):
     def validity_error(self, secret: Secret, version: str | None) -> ProviderError | None:
         """The validity error for ``secret`` now, or None (the manager asks again for
         a secret its cache serves: it may have expired since it was read)."""
-        if not self.enforce_validity:
+        if not self.enforce_validity or (secret.expires_at is None and secret.not_before is None):
             return None
         now = _time.utcnow()
         which = f"version {secret.version!r} " if secret.version and not version else ""

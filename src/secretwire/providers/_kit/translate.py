@@ -18,7 +18,6 @@ has passed, and an outage reported after it passed is :class:`DeadlineExceeded`.
 
 from __future__ import annotations
 
-import ssl
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any, TypeVar
 
@@ -117,6 +116,8 @@ def exception_chain(err: BaseException, *, context: bool = True) -> Iterator[Bas
 def ssl_reason(err: BaseException) -> str:
     """Why a TLS handshake failed, from the ``ssl`` error behind ``err``:
     ``certificate verification failed (...)``, ``TLS error (...)``, or ``TLS error``."""
+    import ssl  # noqa: PLC0415 - ~8 ms; an SDK that spoke TLS has loaded it already
+
     for current in exception_chain(err):
         if isinstance(current, ssl.SSLCertVerificationError):
             return f"certificate verification failed ({current.verify_message})"

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from ... import deadlines
 from ..._time import isoformat
 from ..._version import __version__
-from ..base import CredentialSource
+from ..base import FETCH_WORKERS, CredentialSource
 
 if TYPE_CHECKING:
     import boto3
@@ -128,6 +128,8 @@ class Connection:
             connect_timeout=self.connect_timeout,
             read_timeout=self.read_timeout,
             user_agent_extra=f"secretwire/{__version__}",
+            # One kept-alive connection per fetch thread (the pipeline's bound).
+            max_pool_connections=FETCH_WORKERS,
         )
 
 

@@ -31,9 +31,9 @@ from typing import Any
 
 from ... import deadlines, errors
 from ...errors import ConfigError, ProviderError, ProviderUnavailable, SecretwireError
-from ...masking import Redactor
+from ...masking._redactor import Redactor
 from ...values import SecretValue
-from ..base import call, os_reason, require_extra, ssl_reason, timed_out
+from ..base import FETCH_WORKERS, call, os_reason, require_extra, ssl_reason, timed_out
 
 __all__ = ["PROVIDER", "Call", "Transport", "translate"]
 
@@ -150,7 +150,8 @@ class Transport:
         )  # fmt: skip
         session = requests.Session()
         for scheme in ("http://", "https://"):
-            session.mount(scheme, HTTPAdapter(max_retries=retry))
+            # One kept-alive connection per fetch thread (the pipeline's bound).
+            session.mount(scheme, HTTPAdapter(max_retries=retry, pool_maxsize=FETCH_WORKERS))
         session.verify = self.verify
         session.cert = self.client_cert
         return RawAdapter(
