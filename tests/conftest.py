@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from hypothesis import settings
@@ -45,6 +46,19 @@ def _restore_log_masking() -> Iterator[None]:
     yield
     uninstall_log_masking()
     default_redactor().clear()
+
+
+@pytest.fixture
+def cli_project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A scratch project made by ``secretwire init``, as the current directory, with no
+    settings file or environment chosen by the caller's environment variables."""
+    from secretwire.cli import main
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("SECRETWIRE_CONFIG", raising=False)
+    monkeypatch.delenv("SECRETWIRE_ENV", raising=False)
+    assert main(["init"]) == 0
+    return tmp_path
 
 
 @pytest.fixture

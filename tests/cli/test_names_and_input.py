@@ -19,12 +19,9 @@ from secretwire.testing import CANARY
 
 
 @pytest.fixture
-def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.delenv("SECRETWIRE_CONFIG", raising=False)
-    monkeypatch.delenv("SECRETWIRE_ENV", raising=False)
-    assert main(["init"]) == 0
-    return tmp_path
+def project(cli_project: Path) -> Path:
+    """The project ``secretwire init`` made (tests/conftest.py)."""
+    return cli_project
 
 
 def run(monkeypatch: pytest.MonkeyPatch, args: list[str], stdin: str | bytes = "") -> int:

@@ -98,11 +98,8 @@ database:
 
 
 @pytest.fixture
-def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.delenv("SECRETWIRE_CONFIG", raising=False)
-    monkeypatch.delenv("SECRETWIRE_ENV", raising=False)
-    assert main(["init"]) == 0
+def project(cli_project: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    tmp_path = cli_project
     for name, value in (("db/password", CANARY), ("db/creds", JSON_SECRET)):
         monkeypatch.setattr(sys, "stdin", io.StringIO(value))
         assert main(["set", name]) == 0

@@ -170,11 +170,8 @@ def test_duplicate_yaml_keys_keep_the_line_of_the_value_kept(tmp_path: Path) -> 
 
 
 @pytest.fixture
-def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.delenv("SECRETWIRE_CONFIG", raising=False)
-    monkeypatch.delenv("SECRETWIRE_ENV", raising=False)
-    assert main(["init"]) == 0
+def project(cli_project: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    tmp_path = cli_project
     monkeypatch.setattr(sys, "stdin", io.StringIO(CANARY))
     assert main(["set", "db/password"]) == 0
     (tmp_path / "config.yaml").write_text(YAML)
