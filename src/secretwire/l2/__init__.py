@@ -15,5 +15,6 @@ from __future__ import annotations
 
 from .config import L2Settings
 from .errors import L2EntryCorrupted, L2KeyMismatch, L2Unavailable
+from .stats import L2Stats
 
-__all__ = ["L2EntryCorrupted", "L2KeyMismatch", "L2Settings", "L2Unavailable"]
+__all__ = ["L2EntryCorrupted", "L2KeyMismatch", "L2Settings", "L2Stats", "L2Unavailable"]

@@ -45,6 +45,8 @@ from ..types import Health, Key, Secret
 from .config import L2Settings
 from .crypto import Entry, L2Key, open_entry, open_message, seal_entry, seal_message
 from .errors import L2EntryCorrupted, L2KeyMismatch, L2Unavailable
+from .stats import COUNTS as _COUNTS
+from .stats import L2Stats
 from .store import Place, RedisStore, Slot, Write
 from .subscriber import Subscriber
 
@@ -52,42 +54,7 @@ __all__ = ["L2Layer", "L2Stats"]
 
 logger = logging.getLogger("secretwire")
 
-_COUNTS = (
-    "hits", "misses", "negative_hits", "stale_served", "stores", "locks", "waits",
-    "waited_hits", "fallbacks", "corrupt", "invalidations_sent", "invalidations_received",
-)  # fmt: skip
 _MAX_PENDING = 1024
-
-
-@dataclass(frozen=True, slots=True)
-class L2Stats:
-    """The L2's counters (``SecretManager.metrics().l2``; exported as
-    ``secretwire_l2_*``). ``hits``/``misses``: keys Redis answered fresh / did not;
-    ``locks``: keys this process loaded for the fleet; ``waits``: keys it waited for
-    while another process loaded them, ``waited_hits`` of which appeared in time and
-    ``fallbacks`` did not (read from the backend after all); ``errors``: Redis
-    commands that failed; ``bypassed``: commands not sent (Redis skipped after a
-    failure, or too little deadline left); ``corrupt``: entries that did not
-    authenticate (never served)."""
-
-    available: bool
-    key_mismatch: bool
-    hits: int
-    misses: int
-    negative_hits: int
-    stale_served: int
-    stores: int
-    locks: int
-    waits: int
-    waited_hits: int
-    fallbacks: int
-    errors: int
-    bypassed: int
-    corrupt: int
-    invalidations_sent: int
-    invalidations_received: int
-    #: the longest time, in seconds, from a write elsewhere to its message here
-    invalidation_delay_max: float
 
 
 @dataclass(frozen=True, slots=True)
