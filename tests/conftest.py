@@ -21,6 +21,7 @@ from secretwire.testing import (
 # (each module in tests/servers/ adds its line here)
 from tests.servers.moto import moto_iam_server, moto_server  # noqa: F401
 from tests.servers.openbao import openbao_server, openbao_tls_server  # noqa: F401
+from tests.servers.redis import redis_server  # noqa: F401
 
 # CI explores the same examples every run (a red build must be reproducible);
 # local runs keep exploring new ones.

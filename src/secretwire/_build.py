@@ -1,7 +1,7 @@
 """The one place a manager's layers are composed from the settings.
 
-Top to bottom: authorize (RBAC) -> audit -> cache -> fallback/breaker -> provider
-stage(s). :meth:`SecretManager.from_settings` calls :func:`manager_arguments`; each
+Top to bottom: authorize (RBAC) -> audit -> cache -> shared L2 cache -> fallback/breaker
+-> provider stage(s). :meth:`SecretManager.from_settings` calls :func:`manager_arguments`; each
 feature that is a layer adds its line here.
 """
 
@@ -47,12 +47,26 @@ def manager_arguments(
     after: list[LayerFactory] = list(caller.pop("after_cache", ()))
     provider = settings.provider(name)
     try:
+        after[:0] = _l2(settings, name)  # the shared cache: first below the manager's
         after.append(_failover(settings, name, caller.get("timer", time.monotonic)))
     except BaseException:
         provider.close()
         raise
     arguments.update(caller, before_cache=before, after_cache=after)
     return provider, arguments
+
+
+def _l2(settings: Settings, name: str) -> list[LayerFactory]:
+    """The shared L2 cache in Redis (``secretwire.l2``), if the environment has ``l2:``."""
+    spec = settings.environments[name].l2
+    if spec is None:
+        return []
+    from .l2.build import l2_layers  # noqa: PLC0415 - only for environments that use it
+
+    strings = settings.resolved(name, spec.strings, "l2")
+    return l2_layers(
+        spec, strings, environment=name, base_dir=settings.base_dir, source=settings.source
+    )
 
 
 def _failover(settings: Settings, name: str, clock: Callable[[], float]) -> LayerFactory:

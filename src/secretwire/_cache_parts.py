@@ -46,6 +46,9 @@ class CachePolicy(Generic[V]):
     * ``refresh_ahead``: a fraction of the TTL (0 < f < 1); a hit on an entry older
       than that loads it again in the background, at most ``max_refreshes`` keys at
       a time.
+    * ``keep(value)``: whether a loaded value is kept; one that a layer below served
+      from its own kept copy (a shared cache, stale while the backend fails) is
+      passed on to the caller but not kept as fresh.
     * ``lasting(value)``: whether a value stays valid for as long as it is cached.
       Reads of one that does not (a secret with an expiry date) take the full path,
       where the caller checks it again; the others are served by the lock-free hit
@@ -59,6 +62,7 @@ class CachePolicy(Generic[V]):
     absent: Callable[[BaseException], bool] = _never
     usable: Callable[[V], bool] = _always
     aged: Callable[[V, float], V] = _unchanged
+    keep: Callable[[V], bool] = _always
     lasting: Callable[[V], bool] = _always
     probe_interval: float = 1.0
     max_refreshes: int = 16

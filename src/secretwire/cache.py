@@ -376,7 +376,7 @@ class SecretCache(Generic[K, V]):
             self._record_load(seconds, failed=error is not None, background=found.background)
             current = found.generation == self._generation
             if error is None:
-                if value is not None and current and not self._closed:
+                if value is not None and current and not self._closed and self._policy.keep(value):
                     self._table.store(key, self._entry(value))
             elif current:
                 stale, warn = self._after_error(key, error)

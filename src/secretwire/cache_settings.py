@@ -128,6 +128,10 @@ def _aged(secret: Secret, age: float) -> Secret:
     return dataclasses.replace(secret, stale_age=age)
 
 
+def _fresh(secret: Secret) -> bool:
+    return secret.stale_age is None
+
+
 def secret_policy(
     *, max_stale: float = 0.0, refresh_ahead: float = 0.0, negative_ttl: float = 0.0
 ) -> CachePolicy[Secret]:
@@ -143,5 +147,6 @@ def secret_policy(
         absent=_not_found,
         usable=_unexpired,
         aged=_aged,
+        keep=_fresh,
         lasting=_lasting,
     )

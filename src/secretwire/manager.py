@@ -69,6 +69,8 @@ class Metrics:
     cache: CacheStats | None
     backend: BackendStats
     backends: tuple[BackendMetrics, ...] = ()
+    #: the shared L2 cache's counters (:class:`secretwire.l2.L2Stats`), when there is one
+    l2: Any = None
 
     @property
     def hit_ratio(self) -> float:
@@ -144,6 +146,7 @@ class SecretManager:
             handler = factory(handler)
         self._subscribers = Subscribers()
         handler = ChangeWatch(handler, self._subscribers)  # sees writes and backend reads
+        self._below_cache = handler
         #: Every value this manager served (see :mod:`secretwire.masking`).
         self.redactor = Redactor()
         self._cache: SecretCache[CacheKey, Secret] | None = None
@@ -157,6 +160,7 @@ class SecretManager:
                 ttl=cache_ttl, maxsize=cache_maxsize, timer=timer, group=cached_name,
                 policy=policy, on_load=self._served,
             )  # fmt: skip
+            handler.watch_invalidations(self._drop)  # another process wrote
             handler = CacheLayer(handler, self._cache)
         for factory in reversed(before_cache):
             handler = factory(handler)
@@ -445,7 +449,13 @@ class SecretManager:
 
     # -- cache -----------------------------------------------------------------
     def invalidate(self, name: str) -> None:
-        """Forget cached versions of ``name`` (e.g. after an out-of-band rotation)."""
+        """Forget cached versions of ``name`` (e.g. after an out-of-band rotation), in
+        a shared L2 cache too, whose other processes are told (``docs/deployment.md``)."""
+        self._drop(name)
+        with deadline(self.deadline):
+            self._below_cache.invalidate(name)
+
+    def _drop(self, name: str) -> None:
         if self._cache is not None:
             self._cache.invalidate(name)
 
@@ -467,6 +477,7 @@ class SecretManager:
             cache=self._cache.stats() if self._cache is not None else None,
             backend=self._stage.stats(),
             backends=tuple(backend.metrics() for backend in self.backends()),
+            l2=self._pipeline.l2_stats(),
         )
 
     def backends(self) -> tuple[Backend, ...]:

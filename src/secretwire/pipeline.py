@@ -53,6 +53,7 @@ __all__ = [
     "CacheLayer",
     "CircuitStats",
     "Handler",
+    "InvalidatingLayer",
     "Key",
     "Layer",
     "LayerFactory",
@@ -174,6 +175,19 @@ class Handler(ABC):
         chain), each with its circuit breaker: what metrics and listeners reach."""
         return ()
 
+    # -- a shared cache below the manager's (secretwire.l2): no-ops unless one answers
+    def invalidate(self, name: str) -> None:  # noqa: B027
+        """Forget what the handlers below keep of ``name`` (every version), and tell
+        whoever shares it: :meth:`SecretManager.invalidate` calls it."""
+
+    def watch_invalidations(self, callback: Callable[[str], None]) -> None:  # noqa: B027
+        """Call ``callback(name)`` when a handler below learns that ``name`` changed
+        elsewhere (another process wrote it): the manager drops it from its cache."""
+
+    def l2_stats(self) -> object | None:
+        """The counters of the shared cache below (:class:`secretwire.l2.L2Stats`), if any."""
+        return None
+
     def authorize(  # noqa: B027 - a no-op unless a layer answers
         self, operation: str, name: str, *, principal: str | None = None
     ) -> None:
@@ -247,6 +261,15 @@ class Layer(Handler):
 
     def backends(self) -> tuple[Backend, ...]:
         return self.inner.backends()
+
+    def invalidate(self, name: str) -> None:
+        self.inner.invalidate(name)
+
+    def watch_invalidations(self, callback: Callable[[str], None]) -> None:
+        self.inner.watch_invalidations(callback)
+
+    def l2_stats(self) -> object | None:
+        return self.inner.l2_stats()
 
     def authorize(self, operation: str, name: str, *, principal: str | None = None) -> None:
         self.inner.authorize(operation, name, principal=principal)
@@ -541,6 +564,49 @@ class ProviderStage(Handler):
         self.provider.close()
 
 
+class InvalidatingLayer(Layer):
+    """A layer that keeps something per name: every write, delete and rotation step
+    goes down, then :meth:`changed` runs for its name, even when it failed (it may
+    have reached the backend: never serve the old value). Rotation's steps change
+    what is current (promote) or what a read returns (annotate: metadata; stage: a
+    version by label): the same rule as writes."""
+
+    @abstractmethod
+    def changed(self, name: str) -> None:
+        """Forget what is kept of ``name``."""
+
+    @contextlib.contextmanager
+    def _invalidating(self, name: str) -> Iterator[None]:
+        try:
+            yield
+        finally:
+            self.changed(name)
+
+    def set(self, write: Write) -> SecretVersion:
+        with self._invalidating(write.name):
+            return self.inner.set(write)
+
+    def delete(self, name: str) -> None:
+        with self._invalidating(name):
+            self.inner.delete(name)
+
+    def annotate(self, name: str, version: str, metadata: Mapping[str, str]) -> None:
+        with self._invalidating(name):
+            self.inner.annotate(name, version, metadata)
+
+    def stage(self, write: Write, token: str) -> SecretVersion:
+        with self._invalidating(write.name):
+            return self.inner.stage(write, token)
+
+    def promote(self, name: str, version: str) -> SecretVersion:
+        with self._invalidating(name):
+            return self.inner.promote(name, version)
+
+    def unstage(self, name: str, version: str) -> None:
+        with self._invalidating(name):
+            self.inner.unstage(name, version)
+
+
 #: A key of the secret cache: the name alone for the current version (the common
 #: read makes no tuple), ``(name, version)`` for a given version.
 CacheKey = str | tuple[str, str | None]
@@ -556,7 +622,7 @@ def cached_name(key: CacheKey) -> str:
     return key if isinstance(key, str) else key[0]
 
 
-class CacheLayer(Layer):
+class CacheLayer(InvalidatingLayer):
     """Serves repeated reads from a :class:`SecretCache` (keyed by :func:`cache_key`);
     every write invalidates (kept "not found" answers too). What the cache does
     when the backend fails is its policy's (:class:`~secretwire.cache.CachePolicy`)."""
@@ -593,40 +659,5 @@ class CacheLayer(Layer):
             "provider returned no result", name=key[0], provider=self.provider_name
         )
 
-    def set(self, write: Write) -> SecretVersion:
-        try:
-            return self.inner.set(write)
-        finally:
-            # Even a failed write may have reached the backend: never serve the old value.
-            self.cache.invalidate(write.name)
-
-    def delete(self, name: str) -> None:
-        try:
-            self.inner.delete(name)
-        finally:
-            self.cache.invalidate(name)
-
-    # Rotation's steps change what is current (promote), or what a read returns
-    # (annotate: metadata; stage: a version by label): the same rule as writes.
-    @contextlib.contextmanager
-    def _invalidating(self, name: str) -> Iterator[None]:
-        try:
-            yield
-        finally:
-            self.cache.invalidate(name)
-
-    def annotate(self, name: str, version: str, metadata: Mapping[str, str]) -> None:
-        with self._invalidating(name):
-            self.inner.annotate(name, version, metadata)
-
-    def stage(self, write: Write, token: str) -> SecretVersion:
-        with self._invalidating(write.name):
-            return self.inner.stage(write, token)
-
-    def promote(self, name: str, version: str) -> SecretVersion:
-        with self._invalidating(name):
-            return self.inner.promote(name, version)
-
-    def unstage(self, name: str, version: str) -> None:
-        with self._invalidating(name):
-            self.inner.unstage(name, version)
+    def changed(self, name: str) -> None:
+        self.cache.invalidate(name)

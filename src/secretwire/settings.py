@@ -46,6 +46,7 @@ from .errors import ConfigError, ProviderError, ResolutionError
 from .failover import config as failover
 from .failover.detect import AUTO, check_auto_options, detect
 from .governance.config import Governance, parse_governance
+from .l2 import config as l2
 from .lifecycle.inventory import Inventory, parse_inventory
 from .paths import TreePath, format_location, replace_at, walk_strings
 from .pipeline import ProviderStage
@@ -76,6 +77,7 @@ _TOP_KEYS = {"environment_variable", "default_environment", "cache", "deadlines"
 _TOP_KEYS |= {"policy", "audit"}  # governance: secretwire/governance/config.py
 _TOP_KEYS |= {"secrets"}  # the declared secrets: secretwire/lifecycle/inventory.py
 _ENV_KEYS = {"provider", "options", "bootstrap", "cache", "deadlines"} | failover.KEYS
+_ENV_KEYS |= l2.KEYS  # the shared cache: secretwire/l2/config.py
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,6 +89,8 @@ class EnvironmentSettings:
     cache: CacheSettings = field(default_factory=CacheSettings)
     deadlines: DeadlineSettings = field(default_factory=DeadlineSettings)
     failover: failover.FailoverSettings = field(default_factory=failover.FailoverSettings)
+    #: ``l2:``, the shared cache in Redis (``None``: none)
+    l2: l2.L2Settings | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -155,38 +159,52 @@ class Settings:
         provider.notes = (*provider.notes, *notes)
         return provider
 
-    def _options(self, env: EnvironmentSettings, chain: tuple[str, ...]) -> Mapping[str, Any]:
-        """``env``'s options with ``${env:...}`` and, through its bootstrap environment's
-        provider (no cache), ``${secret:...}`` resolved in one pass. A string that held
-        a secret reference becomes a :class:`SecretValue`."""
+    def resolved(self, environment: str, data: Mapping[str, Any], part: str) -> Mapping[str, Any]:
+        """``data``, environment ``environment``'s settings at ``part`` (``l2``), resolved
+        as its ``options`` are (see :meth:`_options`); errors name the key."""
+        return self._options(self.environments[environment], (environment,), data, part)
+
+    def _options(
+        self,
+        env: EnvironmentSettings,
+        chain: tuple[str, ...],
+        data: Mapping[str, Any] | None = None,
+        part: str = "options",
+    ) -> Mapping[str, Any]:
+        """``env``'s options (or ``data`` at ``part``) with ``${env:...}`` and, through its
+        bootstrap environment's provider (no cache), ``${secret:...}`` resolved in one
+        pass. A string that held a secret reference becomes a :class:`SecretValue`."""
+        data = env.options if data is None else data
         boot = None
         limit = None
         if env.bootstrap is not None:
             boot = ProviderStage(self._build_provider(env.bootstrap, chain))
             limit = self.environments[env.bootstrap].deadlines.resolve
-        key = f"environments.{env.name}.options"
+        key = f"environments.{env.name}.{part}"
         try:
             with deadline(limit):  # the bootstrap environment's, as a manager of it would
                 resolved = Resolver(boot, environ=os.environ).resolve_texts(
-                    dict(walk_strings(env.options, source=self.source)),
+                    dict(walk_strings(data, source=self.source)),
                     source=f"{self.source}: {key}",
                 )
         except ResolutionError as err:
-            raise self._options_error(env, err) from None
+            raise self._options_error(env, err, key) from None
         finally:
             if boot is not None:
                 boot.close()
         options = replace_at(
-            env.options,
+            data,
             {
                 path: SecretValue(text.reveal()) if text.provenance else text.value
                 for path, text in resolved.items()
             },
         )
-        assert isinstance(options, Mapping)  # noqa: S101 - same shape as env.options
+        assert isinstance(options, Mapping)  # noqa: S101 - same shape as data
         return options
 
-    def _options_error(self, env: EnvironmentSettings, err: ResolutionError) -> ConfigError:
+    def _options_error(
+        self, env: EnvironmentSettings, err: ResolutionError, base: str
+    ) -> ConfigError:
         """One ConfigError for failed options: the first one that is not about a
         secret (an unset variable, a malformed reference) naming its key, else the
         bootstrap's failure as a whole."""
@@ -196,18 +214,15 @@ class Settings:
             reason = failure.reason
             if not isinstance(failure.error, ConfigError):
                 reason = f"{failure.reference}: {reason}"
-            return ConfigError(reason, source=self.source, key=_option_key(env, failure.site))
+            return ConfigError(reason, source=self.source, key=_option_key(base, failure.site))
         return ConfigError(
-            f"bootstrap through {env.bootstrap!r} failed: {err}",
-            source=self.source,
-            key=f"environments.{env.name}.options",
+            f"bootstrap through {env.bootstrap!r} failed: {err}", source=self.source, key=base
         )
 
 
-def _option_key(env: EnvironmentSettings, path: TreePath) -> str:
+def _option_key(base: str, path: TreePath) -> str:
     """``environments.NAME.options.url``, ``...options.hosts[0]``."""
     location = format_location(path)
-    base = f"environments.{env.name}.options"
     return base + location if location.startswith("[") else f"{base}.{location}"
 
 
@@ -297,16 +312,18 @@ def parse_settings(
         mapping(options, source, f"{key}.options")
         if provider == AUTO:
             check_auto_options(options, source=source, key=f"{key}.options")
+        env_cache = parse_cache(spec.get("cache"), cache, source, f"{key}.cache")
         environments[str(name)] = EnvironmentSettings(
             name=str(name),
             provider=provider,
             options=dict(options),
             bootstrap=bootstrap,
-            cache=parse_cache(spec.get("cache"), cache, source, f"{key}.cache"),
+            cache=env_cache,
             deadlines=parse_deadlines(spec.get("deadlines"), deadlines, source, f"{key}.deadlines"),
             failover=failover.parse_failover(
                 spec, name=str(name), environments=raw_envs, source=source
             ),
+            l2=l2.parse_l2(spec.get("l2"), env_cache, source, f"{key}.l2"),
         )
     variable = top.get("environment_variable", DEFAULT_ENV_VAR)
     if not isinstance(variable, str) or not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", variable):

@@ -1,4 +1,5 @@
-"""Outages on demand: hang (SIGSTOP), kill and restart a dedicated test server.
+"""Outages on demand: hang (SIGSTOP), kill and restart a dedicated test server
+(:class:`Breakable`; Redis's: ``tests/servers/redis.py``).
 
 :func:`vault_backend` and :func:`aws_backend` start a dedicated OpenBao or moto
 server (never the session ones: the tests break these) and give a :class:`Backend`:
@@ -25,27 +26,17 @@ from tests.servers.openbao import _start as start_openbao
 from tests.servers.openbao import openbao
 
 
-@dataclass
-class Backend:
-    """One dedicated server and how to break it."""
+@dataclass(kw_only=True)
+class Breakable:
+    """A dedicated server process and how to break it (a backend's, or Redis's)."""
 
     name: str
     process: ServerProcess
     #: starts the server again on the given port
     start: Callable[[int], ServerProcess]
-    #: a new provider for the server (``**options`` go to its constructor)
-    provider: Callable[..., SecretProvider]
     #: every process started here after the first (stopped on exit)
     restarted: list[ServerProcess] = field(default_factory=list)
     paused: bool = False
-
-    def write(self, name: str, value: str) -> None:
-        """Write through another client (a provider instance of its own)."""
-        writer = self.provider()
-        try:
-            writer.set(name, value)
-        finally:
-            writer.close()
 
     @contextlib.contextmanager
     def hung(self) -> Iterator[None]:
@@ -75,6 +66,22 @@ class Backend:
             process.stop()
 
 
+@dataclass(kw_only=True)
+class Backend(Breakable):
+    """One dedicated backend server and how to break it."""
+
+    #: a new provider for the server (``**options`` go to its constructor)
+    provider: Callable[..., SecretProvider]
+
+    def write(self, name: str, value: str) -> None:
+        """Write through another client (a provider instance of its own)."""
+        writer = self.provider()
+        try:
+            writer.set(name, value)
+        finally:
+            writer.close()
+
+
 @contextlib.contextmanager
 def vault_backend() -> Iterator[Backend]:
     from secretwire.providers.vault import VaultProvider
@@ -94,7 +101,7 @@ def vault_backend() -> Iterator[Backend]:
         def provider(**options: object) -> SecretProvider:
             return VaultProvider(bao.url, token=bao.root_token, **options)  # type: ignore[arg-type]
 
-        backend = Backend("vault", bao.process, start, provider)
+        backend = Backend(name="vault", process=bao.process, start=start, provider=provider)
         try:
             yield backend
         finally:
@@ -115,7 +122,12 @@ def aws_backend() -> Iterator[Backend]:
                 **options,  # type: ignore[arg-type]
             )
 
-        backend = Backend("aws", server, lambda port: start_moto("moto-outage", port), provider)
+        backend = Backend(
+            name="aws",
+            process=server,
+            start=lambda port: start_moto("moto-outage", port),
+            provider=provider,
+        )
         try:
             yield backend
         finally:

@@ -187,9 +187,16 @@ def _ready(url: str, ca_file: Path | None) -> bool:
 
 
 def _start(
-    name: str, *, tls: bool, workdir: Path, port: int | None = None, root_token: str | None = None
+    name: str,
+    *,
+    tls: bool,
+    workdir: Path,
+    port: int | None = None,
+    root_token: str | None = None,
+    config: str | None = None,
 ) -> tuple[ServerProcess, str, Path | None]:
-    """Start a dev server (on ``port`` with ``root_token`` when given: a restart)."""
+    """Start a dev server (on ``port`` with ``root_token`` when given: a restart), with
+    ``config`` (HCL: an audit device, say) added to the dev server's own."""
     port = port or free_port()
     root_token = root_token or f"root-{secrets.token_hex(12)}"
     command = [
@@ -200,6 +207,9 @@ def _start(
         f"-dev-listen-address=127.0.0.1:{port}",
         "-dev-no-store-token",
     ]
+    if config is not None:
+        (workdir / "extra.hcl").write_text(config)
+        command.append(f"-config={workdir / 'extra.hcl'}")
     ca_file: Path | None = None
     scheme = "http"
     if tls:
@@ -221,13 +231,15 @@ def _start(
 
 
 @contextlib.contextmanager
-def openbao(name: str, *, tls: bool = False) -> Iterator[OpenBao]:
-    """A dedicated dev server, stopped (and its folder removed) on exit."""
+def openbao(name: str, *, tls: bool = False, config: str | None = None) -> Iterator[OpenBao]:
+    """A dedicated dev server, stopped (and its folder removed) on exit; ``config``:
+    HCL added to its configuration (``{workdir}`` is replaced by its folder)."""
     workdir = Path(tempfile.mkdtemp(prefix=f"{name}-"))
     started: dict[str, Any] = {}
+    extra = None if config is None else config.replace("{workdir}", str(workdir))
 
     def starter() -> ServerProcess:
-        process, token, ca_file = _start(name, tls=tls, workdir=workdir)
+        process, token, ca_file = _start(name, tls=tls, workdir=workdir, config=extra)
         started.update(token=token, ca_file=ca_file)
         return process
 

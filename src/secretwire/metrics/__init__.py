@@ -35,6 +35,7 @@ __all__ = ["CIRCUIT_STATES", "GAUGES", "Histogram", "Sample", "Snapshot", "sampl
 #: Fields whose value goes up and down (gauges); every other number is a counter.
 GAUGES = frozenset(
     {"size", "maxsize", "ttl", "seconds_max", "load_seconds_max", "failures", "retry_in", "state"}
+    | {"invalidation_delay_max"}  # the L2's (secretwire.l2)
 )
 #: ``secretwire_circuit_state``'s values.
 CIRCUIT_STATES = {"closed": 0, "half-open": 1, "open": 2}
