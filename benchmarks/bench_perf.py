@@ -91,7 +91,9 @@ def table() -> None:
         print(f"  {r.label:<50} {r.figure:<44} {r.goal:<22} {verdict}")
     judged = [r for r in ROWS if r.ok is not None]
     missed = [r.label for r in judged if not r.ok]
-    print(f"  {len(judged) - len(missed)}/{len(judged)} goals met" + (": MISS " if missed else ""))
+    print(
+        f"  {len(judged) - len(missed)}/{len(judged)} goals met" + ("; missed:" if missed else "")
+    )
     for label in missed:
         print(f"    - {label}")
 
@@ -383,9 +385,12 @@ def import_time(args: argparse.Namespace) -> None:
         "<= 3x",
         ratio <= 3,
     )
+    used = got["manager"] / got["pass"]
     row(
-        "from secretwire import SecretManager (reference)",
-        f"{got['manager']:.1f} ms = {got['manager'] / got['pass']:.2f}x pass",
+        "from secretwire import SecretManager vs pass",
+        f"{got['manager']:.1f} ms vs {got['pass']:.1f} ms = {used:.2f}x",
+        "<= 3x (as import)",
+        used <= 3,
     )
     # What the import still costs, by module (one -X importtime run, self time).
     trace = subprocess.run(
