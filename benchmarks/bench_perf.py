@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import functools
 import gc
 import os
 import random
@@ -510,10 +511,11 @@ def backend_reads(vault: Backend, aws: Backend, args: argparse.Namespace) -> Non
         backend.write(name, "value-uncached")
         uncached = SecretManager(backend.provider(base_url(backend)), cache=False)
         raw = backend.raw(base_url(backend))
-        got = interleaved_calls_ms(
-            {"secretwire": lambda u=uncached, n=name: u.get(n), "raw": lambda r=raw, n=name: r(n)},
-            args.calls,
-        )
+        calls: dict[str, Callable[[], object]] = {
+            "secretwire": functools.partial(uncached.get, name),
+            "raw": functools.partial(raw, name),
+        }
+        got = interleaved_calls_ms(calls, args.calls)
         uncached.close()
         ratio = got["secretwire"] / got["raw"]
         row(
