@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import json
+import threading
 import uuid
 from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime, timedelta, timezone
@@ -418,6 +419,32 @@ def test_get_many_batches_twenty_names_per_call(aws: AwsSecretsManagerProvider, 
     pinned = results[(f"{ns}/pinned", first.version)]
     assert not isinstance(pinned, ProviderError)
     assert pinned.reveal() == "old"
+
+
+def test_get_many_sends_its_batch_calls_at_once(aws: AwsSecretsManagerProvider, ns: str) -> None:
+    """45 names, three batch calls: each waits in botocore's before-call hook until
+    all three are in flight, which only calls sent at once can do (one after the
+    other, the first waits alone and the barrier breaks)."""
+    names = [f"{ns}/c{i:02d}" for i in range(45)]
+    for name in names:
+        aws.set(name, f"value of {name}")
+    together = threading.Barrier(3)
+    broken: list[str] = []
+
+    def wait_for_the_others(**_: Any) -> None:
+        try:
+            together.wait(timeout=5)
+        except threading.BrokenBarrierError:
+            broken.append("a batch call waited alone")
+
+    aws.client.meta.events.register(
+        "before-call.secrets-manager.BatchGetSecretValue", wait_for_the_others
+    )
+    results = aws.get_many([(name, None) for name in names])
+    assert broken == []
+    assert {key: found.reveal() for key, found in results.items()} == {
+        (name, None): f"value of {name}" for name in names
+    }
 
 
 def test_resolving_a_config_uses_batch_calls(moto_server: str, ns: str) -> None:

@@ -5,12 +5,12 @@ are listed in ``docs/providers/aws.md``):
 
 * ``get`` -- ``GetSecretValue`` (by ``VersionId`` or ``VersionStage``).
 * ``get_many`` -- ``BatchGetSecretValue`` for current versions, 20 names per call
-  (following ``NextToken``). It serves only what that call answers: pinned
-  versions, ARNs and the names of a batch call that was denied are left to the
-  manager's pipeline, which reads them with ``get``. A denied batch call
-  (``AccessDenied``) turns batching off for the provider's life; rejected
-  credentials or a refused ``AssumeRole`` (``Unauthenticated``) do not, and are
-  raised for the whole batch.
+  (following ``NextToken``), the calls of one ``get_many`` at once. It serves
+  only what those calls answer: pinned versions, ARNs and the names of a batch
+  call that was denied are left to the manager's pipeline, which reads them with
+  ``get``. A denied batch call (``AccessDenied``) turns batching off for the
+  provider's life; rejected credentials or a refused ``AssumeRole``
+  (``Unauthenticated``) do not, and are raised for the whole batch.
 * ``list`` -- ``ListSecrets`` (boto3 paginator, name filter, then an exact
   case-sensitive prefix match).
 * ``versions`` -- ``ListSecretVersionIds`` (paged by hand: boto3 has no paginator).
@@ -35,6 +35,7 @@ from __future__ import annotations
 import base64
 import builtins
 import contextlib
+import contextvars
 import functools
 import os
 import re
@@ -54,6 +55,7 @@ from ...errors import (
 from ...types import Key
 from ...values import SecretValue
 from ..base import (
+    FETCH_WORKERS,
     Capabilities,
     Health,
     HealthStatus,
@@ -232,18 +234,39 @@ class AwsSecretsManagerProvider(SecretProvider):
         if not self.batch:
             return {}
         names = [name for name, version in keys if version is None and _NAME.fullmatch(name)]
+        chunks = [names[start : start + _BATCH_SIZE] for start in range(0, len(names), _BATCH_SIZE)]
         results: Results = {}
-        for start in range(0, len(names), _BATCH_SIZE):
-            if self._batch_denied:
-                break
-            try:
-                results.update(self._batch(names[start : start + _BATCH_SIZE]))
-            except AccessDenied as err:
-                if isinstance(err, Unauthenticated):
-                    raise  # the credentials, not the batch call: keep batching
-                # No secretsmanager:BatchGetSecretValue: read one by one from now on.
-                self._batch_denied = True
+        if len(chunks) <= 1:
+            for chunk in chunks:
+                results.update(self._batch_unless_denied(chunk))
+            return results
+        # The calls at once, one thread each (up to the connection pool's size): 200
+        # names cost one round trip, not ten. Each runs in a copy of the caller's
+        # context, so its deadline reaches the thread; the first error is raised.
+        from concurrent.futures import ThreadPoolExecutor  # noqa: PLC0415 - ~10 ms, rarely needed
+
+        workers = min(len(chunks), FETCH_WORKERS)
+        with ThreadPoolExecutor(workers, thread_name_prefix="secretwire-aws") as pool:
+            futures = [
+                pool.submit(contextvars.copy_context().run, self._batch_unless_denied, chunk)
+                for chunk in chunks
+            ]
+            for future in futures:
+                results.update(future.result())
         return results
+
+    def _batch_unless_denied(self, names: builtins.list[str]) -> Results:
+        """One batch call; nothing once the batch call was denied (see the module)."""
+        if self._batch_denied:
+            return {}
+        try:
+            return self._batch(names)
+        except AccessDenied as err:
+            if isinstance(err, Unauthenticated):
+                raise  # the credentials, not the batch call: keep batching
+            # No secretsmanager:BatchGetSecretValue: read one by one from now on.
+            self._batch_denied = True
+            return {}
 
     def _batch(self, names: builtins.list[str]) -> Results:
         client = self.client
