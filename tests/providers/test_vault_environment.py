@@ -63,6 +63,16 @@ class _Forward(http.server.BaseHTTPRequestHandler):
         pass
 
 
+def _round_trip(bao: OpenBao, name: str) -> None:
+    """Store and read back one secret, with a provider built from the environment."""
+    provider = VaultProvider(bao.url, token=bao.root_token)  # no proxy or ca_cert option
+    try:
+        provider.set(name, "round trip")
+        assert provider.get(name).reveal() == "round trip"
+    finally:
+        provider.close()
+
+
 @pytest.fixture
 def proxy(monkeypatch: pytest.MonkeyPatch) -> Iterator[_ForwardingProxy]:
     for name in (*_PROXY_VARIABLES, *_BYPASS_VARIABLES):
@@ -79,12 +89,7 @@ def test_the_proxy_variables_are_honoured(
     openbao_server: OpenBao, proxy: _ForwardingProxy, monkeypatch: pytest.MonkeyPatch, ns: str
 ) -> None:
     monkeypatch.setenv("HTTP_PROXY", proxy.url)
-    provider = VaultProvider(openbao_server.url, token=openbao_server.root_token)
-    try:
-        provider.set(f"{ns}/through-proxy", "proxied")
-        assert provider.get(f"{ns}/through-proxy").reveal() == "proxied"
-    finally:
-        provider.close()
+    _round_trip(openbao_server, f"{ns}/through-proxy")
     assert any(f"{openbao_server.url}/v1/" in line for line in proxy.seen), proxy.seen
 
 
@@ -93,12 +98,7 @@ def test_no_proxy_bypasses_the_proxy_for_vaults_host(
 ) -> None:
     monkeypatch.setenv("HTTP_PROXY", proxy.url)
     monkeypatch.setenv("NO_PROXY", "127.0.0.1")
-    provider = VaultProvider(openbao_server.url, token=openbao_server.root_token)
-    try:
-        provider.set(f"{ns}/direct", "direct")
-        assert provider.get(f"{ns}/direct").reveal() == "direct"
-    finally:
-        provider.close()
+    _round_trip(openbao_server, f"{ns}/direct")
     assert proxy.seen == []
 
 
@@ -108,9 +108,4 @@ def test_requests_ca_bundle_is_honoured(
     bao = openbao_tls_server
     assert bao.ca_cert is not None
     monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(bao.ca_cert))
-    provider = VaultProvider(bao.url, token=bao.root_token)  # no ca_cert option
-    try:
-        provider.set(f"{ns}/bundle", "verified")
-        assert provider.get(f"{ns}/bundle").reveal() == "verified"
-    finally:
-        provider.close()
+    _round_trip(bao, f"{ns}/bundle")

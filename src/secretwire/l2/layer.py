@@ -57,6 +57,18 @@ logger = logging.getLogger("secretwire")
 _MAX_PENDING = 1024
 
 
+@dataclass(slots=True)
+class _Batch:
+    """One read's state, shared by its steps: each key's place in Redis, the epoch
+    Redis last gave it, the stale values that may stand in for a backend outage,
+    and whether it is a single ``get`` (which the backend is asked as one)."""
+
+    places: dict[Key, Place]
+    single: bool
+    epochs: dict[Key, str] = dataclasses.field(default_factory=dict)
+    stale: dict[Key, Secret] = dataclasses.field(default_factory=dict)
+
+
 @dataclass(frozen=True, slots=True)
 class _Found:
     outcome: Secret | SecretNotFound
@@ -138,51 +150,43 @@ class L2Layer(InvalidatingLayer):
     def _read(self, keys: list[Key], *, single: bool) -> Results:
         if not keys or not self._ready():
             return self._backend(keys, single)
-        places = {key: self._place(*key) for key in keys}
+        batch = _Batch({key: self._place(*key) for key in keys}, single)
         try:
-            slots = self.store.read([places[key] for key in keys], self._keep_ms)
+            slots = self.store.read([batch.places[key] for key in keys], self._keep_ms)
         except L2Unavailable:
             return self._backend(keys, single)
         results: Results = {}
-        stale: dict[Key, Secret] = {}
-        epochs: dict[Key, str] = {}
         for key, slot in zip(keys, slots, strict=True):
-            epochs[key] = slot.epoch
+            batch.epochs[key] = slot.epoch
             found = self._open(key, slot, report=True)
             if found is not None and found.fresh:
                 results[key] = self._served(found)
             elif found is not None and self._usable(found.outcome):
-                stale[key] = dataclasses.replace(found.outcome, stale_age=found.age)
+                batch.stale[key] = dataclasses.replace(found.outcome, stale_age=found.age)
         missing = [key for key in keys if key not in results]
         self._count(hits=len(results), misses=len(missing))
         if missing:
-            results.update(self._fill(missing, places, epochs, stale, single))
+            results.update(self._fill(missing, batch))
         return results
 
-    def _fill(
-        self,
-        missing: list[Key],
-        places: dict[Key, Place],
-        epochs: dict[Key, str],
-        stale: dict[Key, Secret],
-        single: bool,
-    ) -> Results:
+    def _fill(self, missing: list[Key], batch: _Batch) -> Results:
         """Load the keys Redis did not answer: those this process locks, from the
         backend; those another process locked, from Redis once that process stored
         them (or from the backend after ``lock_wait``)."""
+        places = batch.places
         token = secrets.token_hex(16)
         try:
             slots = self.store.lock(
                 [places[key] for key in missing], self._keep_ms, token, self._lock_ms
             )
         except L2Unavailable:
-            return self._with_stale(self._backend(missing, single), stale)
+            return self._with_stale(self._backend(missing, batch.single), batch.stale)
         results: Results = {}
         mine: list[Key] = []
         theirs: list[Key] = []
         spare: list[Place] = []
         for key, slot in zip(missing, slots, strict=True):
-            epochs[key] = slot.epoch
+            batch.epochs[key] = slot.epoch
             found = self._open(key, slot)
             if found is not None and found.fresh:  # another load stored it since the read
                 results[key] = self._served(found)
@@ -195,24 +199,17 @@ class L2Layer(InvalidatingLayer):
         if mine:
             self._count(locks=len(mine))
             try:
-                loaded = self._backend(mine, single)
+                loaded = self._backend(mine, batch.single)
             except BaseException:
                 self._quietly(lambda: self.store.release([places[key] for key in mine], token))
                 raise
-            self._keep(loaded, places, epochs, token)
-            results.update(self._with_stale(loaded, stale))
+            self._keep(loaded, batch, token)
+            results.update(self._with_stale(loaded, batch.stale))
         if theirs:
-            results.update(self._wait(theirs, places, epochs, stale, single))
+            results.update(self._wait(theirs, batch))
         return results
 
-    def _wait(
-        self,
-        theirs: list[Key],
-        places: dict[Key, Place],
-        epochs: dict[Key, str],
-        stale: dict[Key, Secret],
-        single: bool,
-    ) -> Results:
+    def _wait(self, theirs: list[Key], batch: _Batch) -> Results:
         self._count(waits=len(theirs))
         left = deadlines.remaining()
         until = self._clock() + (
@@ -225,12 +222,12 @@ class L2Layer(InvalidatingLayer):
             time.sleep(max(0.0, min(pause, until - self._clock())))
             pause = min(pause * 2, 0.02)
             try:
-                slots = self.store.read([places[key] for key in pending], self._keep_ms)
+                slots = self.store.read([batch.places[key] for key in pending], self._keep_ms)
             except L2Unavailable:
                 break
             still = []
             for key, slot in zip(pending, slots, strict=True):
-                epochs[key] = slot.epoch
+                batch.epochs[key] = slot.epoch
                 found = self._open(key, slot)
                 if found is not None and found.fresh:
                     results[key] = self._served(found)
@@ -242,9 +239,9 @@ class L2Layer(InvalidatingLayer):
         pending += gone
         self._count(waited_hits=len(results), fallbacks=len(pending))
         if pending:
-            loaded = self._backend(pending, single)
-            self._keep(loaded, places, epochs, "")
-            results.update(self._with_stale(loaded, stale))
+            loaded = self._backend(pending, batch.single)
+            self._keep(loaded, batch, "")
+            results.update(self._with_stale(loaded, batch.stale))
         return results
 
     def _backend(self, keys: list[Key], single: bool) -> Results:
@@ -267,11 +264,10 @@ class L2Layer(InvalidatingLayer):
             self._count(stale_served=len(served))
         return {**loaded, **served}
 
-    def _keep(
-        self, loaded: Results, places: dict[Key, Place], epochs: dict[Key, str], token: str
-    ) -> None:
+    def _keep(self, loaded: Results, batch: _Batch, token: str) -> None:
         """Store what was loaded (values, and "not found"); release the locks ``token``
         holds, in the same round trip."""
+        places, epochs = batch.places, batch.epochs
         writes = []
         for key, outcome in loaded.items():
             sealed, px = None, 0
