@@ -36,7 +36,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Hashable, Iterable, Mapping
-from typing import TYPE_CHECKING, Generic, TypeVar, cast
+from typing import Generic, TypeVar, cast
 
 from . import deadlines
 from ._cache_parts import CachePolicy, CacheStats
@@ -48,9 +48,7 @@ from ._cache_parts import Lookup as _Lookup
 from ._cache_parts import Negative as _Negative
 from ._cache_parts import Table as _Table
 from ._cache_parts import fresh_copy as _fresh_copy
-
-if TYPE_CHECKING:
-    from concurrent.futures import ThreadPoolExecutor
+from ._threads import KeptThreads
 
 __all__ = ["CachePolicy", "CacheStats", "SecretCache"]
 
@@ -116,7 +114,8 @@ class SecretCache(Generic[K, V]):
         self._refresh_after = ttl * ahead if ahead else None
         #: how long after its load a value is served by the lock-free hit path
         self.fresh_for = ttl * ahead if ahead else ttl
-        self._pool: ThreadPoolExecutor | None = None
+        #: the background loads' threads (refresh-ahead, stale probes)
+        self._threads = KeptThreads(4, "secretwire-refresh")
         self._closed = False
 
     # -- reads ---------------------------------------------------------------------------
@@ -278,13 +277,7 @@ class SecretCache(Generic[K, V]):
             with deadlines.deadline(seconds, nested=False), contextlib.suppress(BaseException):
                 self._load_batch(leading, loader, error)
 
-        with self._lock:
-            if self._pool is None and not self._closed:
-                # Kept threads: a reader must not pay for starting one.
-                from concurrent.futures import ThreadPoolExecutor  # noqa: PLC0415 - rarely needed
-
-                self._pool = ThreadPoolExecutor(4, thread_name_prefix="secretwire-refresh")
-            pool = self._pool
+        pool = self._threads.pool()  # kept threads: a reader must not pay for starting one
         try:
             if pool is not None:
                 pool.submit(contextvars.copy_context().run, run)
@@ -474,11 +467,9 @@ class SecretCache(Generic[K, V]):
         at their deadline). A closed cache still works, loading in the foreground
         without keeping what it loads."""
         with self._lock:
-            pool, self._pool = self._pool, None
             self._closed = True
+        self._threads.close()
         self.clear()
-        if pool is not None:
-            pool.shutdown(wait=False)
 
     def __len__(self) -> int:
         with self._lock:

@@ -36,6 +36,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
 from . import deadlines
+from ._threads import KeptThreads
 from .cache import SecretCache
 from .errors import DeadlineExceeded, ProviderError, SecretwireError, UnsupportedOperation
 from .providers.base import FETCH_WORKERS, SecretProvider
@@ -376,7 +377,7 @@ class ProviderStage(Handler):
     def __init__(self, provider: SecretProvider, *, max_workers: int = FETCH_WORKERS) -> None:
         if max_workers < 1:
             raise ValueError("max_workers must be at least 1")
-        self._pool: ThreadPoolExecutor | None = None
+        self._threads = KeptThreads(max_workers, "secretwire-fetch")
         self.provider = provider
         self.provider_name = provider.name
         self.max_workers = max_workers
@@ -476,13 +477,8 @@ class ProviderStage(Handler):
         return batch
 
     def _fetch_each(self, keys: Sequence[Key]) -> Results:
-        if len(keys) > 1 and self.max_workers > 1 and self._pool is None:
-            from concurrent.futures import ThreadPoolExecutor  # noqa: PLC0415 - on first use
-
-            with self._lock:
-                if self._pool is None:
-                    self._pool = ThreadPoolExecutor(self.max_workers, "secretwire-fetch")
-        return fetch_each(self.get, keys, max_workers=self.max_workers, pool=self._pool)
+        pool = self._threads.pool() if len(keys) > 1 and self.max_workers > 1 else None
+        return fetch_each(self.get, keys, max_workers=self.max_workers, pool=pool)
 
     def set(self, write: Write) -> SecretVersion:
         # Passed on wrapped: providers take a SecretValue, so no frame holds the plain value.
@@ -557,10 +553,7 @@ class ProviderStage(Handler):
         )
 
     def close(self) -> None:
-        with self._lock:
-            pool, self._pool = self._pool, None
-        if pool is not None:
-            pool.shutdown(wait=False)
+        self._threads.close()
         self.provider.close()
 
 
