@@ -38,7 +38,7 @@ from .pipeline import (
     cached_name,
 )
 from .providers.base import FETCH_WORKERS, SecretProvider, secret_value
-from .references import Reference, as_reference
+from .references import Reference, as_reference, reference_value
 from .types import Health, Secret, SecretVersion, Write
 from .values import SecretValue
 
@@ -267,8 +267,6 @@ class SecretManager:
             found: Secret | ProviderError = entry.value
         else:
             found = self.get_many([ref.key])[ref.key]
-        from .resolver import reference_value  # noqa: PLC0415 - a dict lookup once loaded
-
         text, _ = reference_value(ref, found)
         return SecretValue(text)
 
