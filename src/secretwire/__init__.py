@@ -72,6 +72,7 @@ if TYPE_CHECKING:
         find_references,
         parse,
         parse_reference,
+        reference_value,
     )
     from .resolver import (
         Provenance,
@@ -79,7 +80,6 @@ if TYPE_CHECKING:
         ResolvedText,
         Resolver,
         SiteFailure,
-        reference_value,
     )
     from .settings import (
         CacheSettings,
@@ -122,9 +122,9 @@ __getattr__, __dir__ = _lazy_exports(
         "providers.base": "SecretProvider",
         "references": (
             "Reference Template as_reference contains_reference escape find_references "
-            "parse parse_reference"
+            "parse parse_reference reference_value"
         ),
-        "resolver": "Provenance Resolution ResolvedText Resolver SiteFailure reference_value",
+        "resolver": "Provenance Resolution ResolvedText Resolver SiteFailure",
         "settings": (
             "CacheSettings DeadlineSettings EnvironmentSettings Settings "
             "find_settings_file load_settings"

@@ -22,7 +22,6 @@ from .cache import CacheStats, SecretCache
 from .cache_settings import CacheSettings, secret_policy
 from .deadlines import DEFAULT_HEALTH_DEADLINE, DEFAULT_RESOLVE_DEADLINE, deadline
 from .errors import ProviderError, SecretwireError
-from .lifecycle.inventory import Inventory
 from .lifecycle.watch import Change, ChangeWatch, Subscribers
 from .masking._redactor import Redactor, default_redactor
 from .pipeline import (
@@ -38,15 +37,17 @@ from .pipeline import (
     cached_name,
 )
 from .providers.base import FETCH_WORKERS, SecretProvider, secret_value
-from .references import Reference, as_reference
+from .references import Reference, as_reference, reference_value
 from .types import Health, Secret, SecretVersion, Write
 from .values import SecretValue
 
 # Loaded on first use (python -X importtime): the settings machinery and YAML with
-# from_settings, rotation with rotate and rollback.
+# from_settings, rotation with rotate and rollback, the declared secrets' types when
+# no settings gave them.
 if TYPE_CHECKING:
     from .lifecycle.generators import Generator
     from .lifecycle.hooks import Hook
+    from .lifecycle.inventory import Inventory
     from .lifecycle.rotation import Progress, RotationResult, Rotator
     from .resolver import Resolution, ResolvedText, Resolver
     from .settings import Settings
@@ -138,8 +139,12 @@ class SecretManager:
         self.environment = environment
         self.deadline = deadline
         self.health_deadline = health_deadline
+        if not inventory:
+            from .lifecycle.inventory import Inventory  # noqa: PLC0415 - see the imports
+
+            inventory = Inventory()
         #: The declared secrets (the settings' ``secrets:``): rotation policies.
-        self.inventory = inventory or Inventory()
+        self.inventory: Inventory = inventory
         self._stage = ProviderStage(provider, max_workers=max_workers)
         handler: Handler = self._stage
         for factory in reversed(after_cache):
@@ -267,8 +272,6 @@ class SecretManager:
             found: Secret | ProviderError = entry.value
         else:
             found = self.get_many([ref.key])[ref.key]
-        from .resolver import reference_value  # noqa: PLC0415 - a dict lookup once loaded
-
         text, _ = reference_value(ref, found)
         return SecretValue(text)
 

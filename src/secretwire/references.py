@@ -41,7 +41,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from ._name_rule import MAX_NAME_LENGTH, check_name, is_valid_name
 from ._name_rule import describe as _describe
@@ -53,7 +53,10 @@ from ._scanner import quote as _quote
 from ._scanner import scan_default as _scan_default
 from ._scanner import scan_part as _scan_part
 from ._scanner import version_plain as _version_plain
-from .errors import ReferenceSyntaxError
+from .errors import ProviderError, ReferenceSyntaxError, SecretNotFound
+
+if TYPE_CHECKING:
+    from .types import Secret
 
 __all__ = [
     "MAX_NAME_LENGTH",
@@ -69,6 +72,7 @@ __all__ = [
     "is_valid_name",
     "parse",
     "parse_reference",
+    "reference_value",
 ]
 
 Style = Literal["${", "$<"]
@@ -455,3 +459,25 @@ def find_references(text: str, *, schemes: Iterable[Scheme] = _SECRET_ONLY) -> I
     for part in parse(text, schemes=schemes).parts:
         if isinstance(part, Occurrence):
             yield part
+
+
+def reference_value(ref: Reference, outcome: Secret | ProviderError | None) -> tuple[str, bool]:
+    """The text the secret reference ``ref`` stands for, given what fetching
+    ``ref.key`` produced (a :class:`Secret`, the :class:`ProviderError` the fetch
+    raised, or ``None`` when nothing came back), and whether that text is the
+    reference's default.
+
+    The field is selected here; the default is used only when the secret or the
+    field does not exist. Any other outcome raises its typed error.
+    """
+    try:
+        if outcome is None:
+            raise ProviderError("no result for reference", name=ref.name)
+        if isinstance(outcome, ProviderError):
+            raise outcome
+        value = outcome.field(ref.field) if ref.field is not None else outcome.reveal()
+    except SecretNotFound:
+        if ref.default is None:
+            raise
+        return ref.default, True
+    return value, False

@@ -28,12 +28,11 @@ from .errors import (
     ReferenceSyntaxError,
     ResolutionError,
     ResolutionFailure,
-    SecretNotFound,
     SecretwireError,
     reason_of,
 )
 from .paths import MAX_DEPTH, TreePath, format_location, replace_at, walk_strings
-from .references import Reference, Scheme, Template, contains_reference, parse
+from .references import Reference, Scheme, Template, contains_reference, parse, reference_value
 from .types import Key, Secret
 from .values import MASK, SecretValue
 
@@ -230,28 +229,6 @@ class Resolver:
         provenance = tuple(item for text in resolved.values() for item in text.provenance)
         changed = {path: text.reveal() for path, text in resolved.items()}
         return Resolution(replace_at(tree, changed), provenance)
-
-
-def reference_value(ref: Reference, outcome: Secret | ProviderError | None) -> tuple[str, bool]:
-    """The text the secret reference ``ref`` stands for, given what fetching
-    ``ref.key`` produced (a :class:`Secret`, the :class:`ProviderError` the fetch
-    raised, or ``None`` when nothing came back), and whether that text is the
-    reference's default.
-
-    The field is selected here; the default is used only when the secret or the
-    field does not exist. Any other outcome raises its typed error.
-    """
-    try:
-        if outcome is None:
-            raise ProviderError("no result for reference", name=ref.name)
-        if isinstance(outcome, ProviderError):
-            raise outcome
-        value = outcome.field(ref.field) if ref.field is not None else outcome.reveal()
-    except SecretNotFound:
-        if ref.default is None:
-            raise
-        return ref.default, True
-    return value, False
 
 
 # -- one batch -----------------------------------------------------------------------------

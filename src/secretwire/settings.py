@@ -36,7 +36,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ._schema import mapping, no_unknown
 from .cache_settings import CacheSettings, DeadlineSettings, parse_cache, parse_deadlines
@@ -44,16 +44,23 @@ from .configfile import load_config, parse_toml
 from .deadlines import deadline
 from .errors import ConfigError, ProviderError, ResolutionError
 from .failover import config as failover
-from .failover.detect import AUTO, check_auto_options, detect
 from .governance.config import Governance, parse_governance
-from .l2 import config as l2
 from .lifecycle.inventory import Inventory, parse_inventory
 from .paths import TreePath, format_location, replace_at, walk_strings
 from .pipeline import ProviderStage
 from .providers import get_provider_class, is_known_provider
 from .providers.base import SecretProvider
-from .resolver import Resolver, SiteFailure
 from .values import SecretValue
+
+# Loaded on first use, not here (start-up time: docs/performance.md): ``.l2.config``
+# for an environment with ``l2:``, ``.failover.detect`` for ``provider: auto``,
+# ``.resolver`` for options that hold a ``$`` (a reference or an escape).
+if TYPE_CHECKING:
+    from .l2.config import L2Settings
+    from .resolver import ResolvedText
+
+#: ``provider: auto`` (``secretwire.failover.detect.AUTO``; a test checks they agree).
+AUTO = "auto"
 
 __all__ = [
     "CONFIG_ENV_VAR",
@@ -77,7 +84,7 @@ _TOP_KEYS = {"environment_variable", "default_environment", "cache", "deadlines"
 _TOP_KEYS |= {"policy", "audit"}  # governance: secretwire/governance/config.py
 _TOP_KEYS |= {"secrets"}  # the declared secrets: secretwire/lifecycle/inventory.py
 _ENV_KEYS = {"provider", "options", "bootstrap", "cache", "deadlines"} | failover.KEYS
-_ENV_KEYS |= l2.KEYS  # the shared cache: secretwire/l2/config.py
+_ENV_KEYS |= {"l2"}  # the shared cache: secretwire/l2/config.py (KEYS; a test checks)
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,7 +97,7 @@ class EnvironmentSettings:
     deadlines: DeadlineSettings = field(default_factory=DeadlineSettings)
     failover: failover.FailoverSettings = field(default_factory=failover.FailoverSettings)
     #: ``l2:``, the shared cache in Redis (``None``: none)
-    l2: l2.L2Settings | None = None
+    l2: L2Settings | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -147,6 +154,8 @@ class Settings:
         kind, key = env.provider, f"environments.{name}.options"
         notes: tuple[str, ...] = ()
         if kind == AUTO:  # provider: auto (secretwire.failover.detect)
+            from .failover.detect import detect  # noqa: PLC0415 - see the imports
+
             detected = detect(options, os.environ)
             kind, options, notes = detected.provider, detected.options, (detected.note,)
             key = f"{key}.{kind}"
@@ -181,12 +190,9 @@ class Settings:
             boot = ProviderStage(self._build_provider(env.bootstrap, chain))
             limit = self.environments[env.bootstrap].deadlines.resolve
         key = f"environments.{env.name}.{part}"
+        texts = dict(walk_strings(data, source=self.source))
         try:
-            with deadline(limit):  # the bootstrap environment's, as a manager of it would
-                resolved = Resolver(boot, environ=os.environ).resolve_texts(
-                    dict(walk_strings(data, source=self.source)),
-                    source=f"{self.source}: {key}",
-                )
+            resolved = self._resolve_texts(texts, boot, limit, f"{self.source}: {key}")
         except ResolutionError as err:
             raise self._options_error(env, err, key) from None
         finally:
@@ -195,12 +201,29 @@ class Settings:
         options = replace_at(
             data,
             {
-                path: SecretValue(text.reveal()) if text.provenance else text.value
+                path: text
+                if isinstance(text, str)
+                else SecretValue(text.reveal())
+                if text.provenance
+                else text.value
                 for path, text in resolved.items()
             },
         )
         assert isinstance(options, Mapping)  # noqa: S101 - same shape as data
         return options
+
+    @staticmethod
+    def _resolve_texts(
+        texts: dict[TreePath, str], boot: ProviderStage | None, limit: float | None, source: str
+    ) -> Mapping[TreePath, str | ResolvedText]:
+        """``texts`` resolved; a text without ``$`` holds no reference and no escape,
+        so it stays as it is, and without any the resolver is not even loaded."""
+        if not any("$" in text for text in texts.values()):
+            return texts
+        from .resolver import Resolver  # noqa: PLC0415 - see the imports
+
+        with deadline(limit):  # the bootstrap environment's, as a manager of it would
+            return Resolver(boot, environ=os.environ).resolve_texts(texts, source=source)
 
     def _options_error(
         self, env: EnvironmentSettings, err: ResolutionError, base: str
@@ -208,6 +231,8 @@ class Settings:
         """One ConfigError for failed options: the first one that is not about a
         secret (an unset variable, a malformed reference) naming its key, else the
         bootstrap's failure as a whole."""
+        from .resolver import SiteFailure  # noqa: PLC0415 - see the imports
+
         for failure in err.failures:
             if isinstance(failure.error, ProviderError) or not isinstance(failure, SiteFailure):
                 continue
@@ -218,6 +243,15 @@ class Settings:
         return ConfigError(
             f"bootstrap through {env.bootstrap!r} failed: {err}", source=self.source, key=base
         )
+
+
+def _parse_l2(value: Any, cache: CacheSettings, source: str, key: str) -> L2Settings | None:
+    """``l2:`` (``secretwire.l2.config.parse_l2``), loaded only when present."""
+    if value is None:
+        return None
+    from .l2.config import parse_l2  # noqa: PLC0415 - see the imports
+
+    return parse_l2(value, cache, source, key)
 
 
 def _option_key(base: str, path: TreePath) -> str:
@@ -311,6 +345,8 @@ def parse_settings(
         options = spec.get("options") or {}
         mapping(options, source, f"{key}.options")
         if provider == AUTO:
+            from .failover.detect import check_auto_options  # noqa: PLC0415 - see the imports
+
             check_auto_options(options, source=source, key=f"{key}.options")
         env_cache = parse_cache(spec.get("cache"), cache, source, f"{key}.cache")
         environments[str(name)] = EnvironmentSettings(
@@ -323,7 +359,7 @@ def parse_settings(
             failover=failover.parse_failover(
                 spec, name=str(name), environments=raw_envs, source=source
             ),
-            l2=l2.parse_l2(spec.get("l2"), env_cache, source, f"{key}.l2"),
+            l2=_parse_l2(spec.get("l2"), env_cache, source, f"{key}.l2"),
         )
     variable = top.get("environment_variable", DEFAULT_ENV_VAR)
     if not isinstance(variable, str) or not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", variable):

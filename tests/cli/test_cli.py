@@ -262,9 +262,9 @@ def test_set_on_a_provider_without_versions_names_none(
     assert capsys.readouterr().err == "stored 'db/password'\n"
 
 
-def test_a_command_imports_only_what_it_needs(project: Path) -> None:
-    """``secretwire get`` builds only its own parser and loads no other command's
-    modules (injection, transfer, scanning, policy export, rotation, status)."""
+def _loaded_by_get(project: Path, *extra: str) -> set[str]:
+    """The ``secretwire*`` and ``extra`` modules a process that ran ``secretwire get``
+    on the project's file store (a secret set by an earlier process) has loaded."""
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
     subprocess.run(
         [sys.executable, "-m", "secretwire", "set", "db/pw"],
@@ -277,7 +277,8 @@ def test_a_command_imports_only_what_it_needs(project: Path) -> None:
     )
     code = (
         "import sys; from secretwire.cli import main; code = main(['get', 'db/pw']);"
-        "print(sorted(m for m in sys.modules if m.startswith('secretwire')), file=sys.stderr)"
+        f"print(sorted(m for m in sys.modules if m.startswith(('secretwire', *{extra!r}))),"
+        " file=sys.stderr)"
     )
     result = subprocess.run(
         [sys.executable, "-c", code],
@@ -288,7 +289,13 @@ def test_a_command_imports_only_what_it_needs(project: Path) -> None:
         cwd=project,
     )
     assert result.stdout == "pw-value"
-    loaded = set(eval(result.stderr))  # noqa: S307 - our own printed list
+    return set(eval(result.stderr))  # noqa: S307 - our own printed list
+
+
+def test_a_command_imports_only_what_it_needs(project: Path) -> None:
+    """``secretwire get`` builds only its own parser and loads no other command's
+    modules (injection, transfer, scanning, policy export, rotation, status)."""
+    loaded = _loaded_by_get(project)
     others = {
         "secretwire.injection",
         "secretwire.transfer",
@@ -303,3 +310,20 @@ def test_a_command_imports_only_what_it_needs(project: Path) -> None:
     }
     assert loaded & others == set()
     assert "secretwire.cli._commands_secrets" in loaded
+
+
+def test_get_loads_no_machinery_its_settings_do_not_use(project: Path) -> None:
+    """Start-up time (docs/performance.md): ``secretwire get`` on the file store whose
+    settings have no ``l2:``, no ``provider: auto`` and no ``$`` in the options loads
+    neither the resolver nor the shared cache nor provider detection; a reference
+    is read without the resolver."""
+    loaded = _loaded_by_get(project, "redis")
+    unused = {
+        "secretwire.resolver",
+        "secretwire.l2",
+        "secretwire.l2.config",
+        "secretwire.failover.detect",
+        "redis",
+    }
+    assert loaded & unused == set()
+    assert "secretwire.providers.localfile" in loaded

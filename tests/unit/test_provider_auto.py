@@ -142,3 +142,14 @@ def test_auto_options_are_checked_per_candidate(tmp_path: Path) -> None:
         with pytest.raises(ConfigError) as info:
             parse_settings(yaml.safe_load(yaml.safe_dump(data)), source="s.yaml", base_dir=tmp_path)
         assert info.value.key == key
+
+
+def test_settings_know_the_lazily_loaded_sections_keys() -> None:
+    """``secretwire.settings`` names ``auto`` and the ``l2`` key itself so that it loads
+    ``failover.detect`` and ``l2.config`` only when a settings file uses them."""
+    from secretwire import settings
+    from secretwire.failover import detect as detect_module
+    from secretwire.l2 import config as l2_config
+
+    assert settings.AUTO == detect_module.AUTO
+    assert l2_config.KEYS <= settings._ENV_KEYS

@@ -50,6 +50,35 @@ def test_import_loads_only_what_is_used() -> None:
     assert out == ["['secretwire._exports', 'secretwire._version']", "[]", "True False"]
 
 
+def test_importing_the_manager_loads_only_what_a_manager_needs() -> None:
+    """``from secretwire import SecretManager`` (start-up time: docs/performance.md)
+    loads neither the settings machinery nor the resolver, YAML, cryptography or the
+    declared-secrets inventory; those load when a manager uses them."""
+    code = (
+        "import sys; from secretwire import SecretManager;"
+        "print(sorted(m for m in sys.modules if m.startswith(('secretwire.', 'yaml',"
+        " 'cryptography', 'hashlib'))))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout
+    loaded = set(eval(out))  # noqa: S307 - our own printed list
+    unused = {
+        "secretwire.settings",
+        "secretwire.resolver",
+        "secretwire.lifecycle.inventory",
+        "secretwire.failover",
+        "secretwire.governance",
+        "secretwire.l2",
+        "secretwire.configfile",
+        "yaml",
+        "cryptography",
+        "hashlib",
+    }
+    assert loaded & unused == set()
+    assert "secretwire.manager" in loaded
+
+
 def test_exception_tree_and_builtins() -> None:
     tree = {
         secretwire.SecretNotFound: LookupError,

@@ -15,7 +15,6 @@ digest (key random per manager) in a plain dict (the most recent 4096 names), so
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import os
 import threading
@@ -95,6 +94,8 @@ class ChangeWatch(Layer):
         """Remember ``value``'s digest for ``name`` (forget it for ``None``); the one before."""
         digest = None
         if value is not None:
+            import hashlib  # noqa: PLC0415 - on the first read, not at start-up
+
             text = value.reveal().encode("utf-8", "surrogatepass")
             keyed = hashlib.blake2b(text, key=self._key, digest_size=8)
             digest = int.from_bytes(keyed.digest(), "big")
