@@ -31,6 +31,13 @@ def test_all_is_complete_and_exact() -> None:
         secretwire.no_such_name  # noqa: B018 - the attribute access is the test
 
 
+def _python(code: str) -> str:
+    """What a fresh interpreter running ``code`` prints (the imports it makes are its own)."""
+    return subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout
+
+
 def test_import_loads_only_what_is_used() -> None:
     """``import secretwire`` loads no submodule with a cost (YAML, TOML, threads,
     cryptography, the settings machinery); the first use of a name loads its module."""
@@ -44,9 +51,7 @@ def test_import_loads_only_what_is_used() -> None:
         "secretwire.SecretValue;"
         "print('secretwire.values' in sys.modules, 'secretwire.settings' in sys.modules)"
     )
-    out = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, check=True
-    ).stdout.splitlines()
+    out = _python(code).splitlines()
     assert out == ["['secretwire._exports', 'secretwire._version']", "[]", "True False"]
 
 
@@ -59,9 +64,7 @@ def test_importing_the_manager_loads_only_what_a_manager_needs() -> None:
         "print(sorted(m for m in sys.modules if m.startswith(('secretwire.', 'yaml',"
         " 'cryptography', 'hashlib'))))"
     )
-    out = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, check=True
-    ).stdout
+    out = _python(code)
     loaded = set(eval(out))  # noqa: S307 - our own printed list
     unused = {
         "secretwire.settings",
@@ -118,9 +121,7 @@ def test_core_import_pulls_no_cloud_sdk_or_framework() -> None:
         " 'dynaconf', 'omegaconf', 'pytest', 'hypothesis'};"
         "print(sorted(heavy & {m.split('.')[0] for m in sys.modules}))"
     )
-    out = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, check=True
-    ).stdout
+    out = _python(code)
     assert out.strip() == "[]"
 
 
