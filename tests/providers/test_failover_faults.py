@@ -22,6 +22,7 @@ import yaml
 
 from secretwire import HealthStatus, SecretManager
 from secretwire.providers.localfile import LocalFileProvider
+from tests.servers.faults import stop_process
 from tests.servers.harness import ServerProcess, running
 from tests.servers.moto import REGION, fake_session
 from tests.servers.moto import _start as start_moto
@@ -158,7 +159,7 @@ def test_hung_openbao_falls_back_within_its_timeout(
     manager, name = chain
     assert timed(manager, name)[1] == "vault"
     pid = bao.process.process.pid
-    os.kill(pid, signal.SIGSTOP)
+    stop_process(pid)
     try:
         first = timed(manager, name)
         second = timed(manager, name)

@@ -15,8 +15,10 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from secretwire import SecretProvider
 from tests.servers.harness import ServerProcess, running
@@ -24,6 +26,29 @@ from tests.servers.moto import REGION, fake_session
 from tests.servers.moto import _start as start_moto
 from tests.servers.openbao import _start as start_openbao
 from tests.servers.openbao import openbao
+
+
+def stop_process(pid: int, timeout: float = 5.0) -> None:
+    """SIGSTOP ``pid`` and wait until the kernel shows every thread of it stopped.
+
+    The stop is asynchronous: until each thread has taken it, a thread still running
+    (Go's scheduler spins threads looking for work) can answer a request sent right
+    after ``kill`` returns. Without ``/proc`` (not Linux) the signal alone is sent."""
+    os.kill(pid, signal.SIGSTOP)
+    tasks = Path(f"/proc/{pid}/task")
+    if not tasks.is_dir():
+        return
+    until = time.monotonic() + timeout
+    while time.monotonic() < until:
+        states = []
+        for task in tasks.iterdir():
+            with contextlib.suppress(OSError):  # a thread that just ended
+                # "pid (comm) S ...": the state follows the last parenthesis
+                states.append((task / "stat").read_text().rpartition(")")[2].split()[0])
+        if states and all(state in "Tt" for state in states):
+            return
+        time.sleep(0.002)
+    raise AssertionError(f"process {pid} did not stop within {timeout} s of SIGSTOP")
 
 
 @dataclass(kw_only=True)
@@ -41,7 +66,7 @@ class Breakable:
     @contextlib.contextmanager
     def hung(self) -> Iterator[None]:
         """The server stopped (SIGSTOP) inside the block, continued after it."""
-        os.kill(self.process.process.pid, signal.SIGSTOP)
+        stop_process(self.process.process.pid)
         self.paused = True
         try:
             yield
