@@ -13,7 +13,7 @@ from ..governance import OPERATIONS, AuditKey, Policy, load_key, verify_trail
 from ..governance.export import Export, export_iam, export_vault
 from ..security.files import create_private
 from ..settings import Settings, load_settings
-from ._common import EXIT_ERROR, EXIT_OK, _printable, examples
+from ._common import EXIT_ERROR, EXIT_OK, _printable, add_command
 
 __all__ = ["register"]
 
@@ -105,24 +105,24 @@ def register(sub: Any) -> None:
     """Register ``policy`` and ``audit`` on the top-level subparsers."""
     policy = sub.add_parser("policy", help="explain or export the access policy")
     commands = policy.add_subparsers(dest="policy_command", required=True, metavar="COMMAND")
-    p = commands.add_parser(
+    p = add_command(
+        commands,
         "explain",
-        help="say which rule decides a request",
-        epilog=examples("secretwire policy explain alice get db/password"),
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        summary="say which rule decides a request",
+        example=("secretwire policy explain alice get db/password",),
     )
     p.add_argument("principal", metavar="PRINCIPAL")
     p.add_argument("operation", metavar="OPERATION", choices=OPERATIONS)
     p.add_argument("name", metavar="NAME")
     p.set_defaults(func=cmd_policy_explain)
-    p = commands.add_parser(
+    p = add_command(
+        commands,
         "export",
-        help="write the backend's policy (Vault HCL, AWS IAM)",
-        epilog=examples(
+        summary="write the backend's policy (Vault HCL, AWS IAM)",
+        example=(
             "secretwire policy export --vault --role app > app.hcl",
             "secretwire policy export --aws-iam --principal ci --account 123456789012",
         ),
-        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     target = p.add_mutually_exclusive_group(required=True)
     target.add_argument("--vault", action="store_true", help="Vault / OpenBao HCL (KV v2)")
@@ -140,11 +140,11 @@ def register(sub: Any) -> None:
 
     audit = sub.add_parser("audit", help="verify an audit trail, make its key")
     commands = audit.add_subparsers(dest="audit_command", required=True, metavar="COMMAND")
-    p = commands.add_parser(
+    p = add_command(
+        commands,
         "verify",
-        help="check every record's MAC and link, and the seal",
-        epilog=examples("secretwire audit verify audit.jsonl --key-file .secretwire/audit.key"),
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        summary="check every record's MAC and link, and the seal",
+        example=("secretwire audit verify audit.jsonl --key-file .secretwire/audit.key",),
     )
     p.add_argument("file", metavar="FILE")
     key = p.add_mutually_exclusive_group()
@@ -152,11 +152,11 @@ def register(sub: Any) -> None:
     key.add_argument("--key-env", metavar="VARIABLE", help="a variable holding the key")
     p.add_argument("--open", action="store_true", help="accept a trail still being written")
     p.set_defaults(func=cmd_audit_verify)
-    p = commands.add_parser(
+    p = add_command(
+        commands,
         "keygen",
-        help="create a new audit key file (0600)",
-        epilog=examples("secretwire audit keygen .secretwire/audit.key"),
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        summary="create a new audit key file (0600)",
+        example=("secretwire audit keygen .secretwire/audit.key",),
     )
     p.add_argument("path", metavar="PATH")
     p.set_defaults(func=cmd_audit_keygen)
