@@ -59,3 +59,9 @@ class ContractBase:
     def _require(self, provider: SecretProvider, capability: str) -> None:
         if not getattr(provider.capabilities, capability):
             pytest.skip(f"provider {provider.name!r} has no {capability!r} capability")
+
+    def _restricted(self, restricted_provider: SecretProvider | None) -> SecretProvider:
+        """The provider with restricted credentials, or a skip when the backend has none."""
+        if restricted_provider is None:
+            pytest.skip("no restricted credentials for this backend (restricted_provider)")
+        return restricted_provider

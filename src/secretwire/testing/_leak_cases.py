@@ -92,8 +92,7 @@ class LeakCases(ContractBase):
         ns: str,
         credentials: Sequence[str],
     ) -> None:
-        if restricted_provider is None:
-            pytest.skip("no restricted credentials for this backend (restricted_provider)")
+        restricted_provider = self._restricted(restricted_provider)
         self._require(provider, "write")
         with pytest.raises(AccessDenied) as info:
             restricted_provider.set(f"{ns}/guarded-write", CANARY)
@@ -115,8 +114,7 @@ class LeakCases(ContractBase):
         ns: str,
         credentials: Sequence[str],
     ) -> None:
-        if restricted_provider is None:
-            pytest.skip("no restricted credentials for this backend (restricted_provider)")
+        restricted_provider = self._restricted(restricted_provider)
         self._seed_canary(provider, f"{ns}/guarded")
         with pytest.raises(AccessDenied) as info:
             restricted_provider.get(f"{ns}/guarded")

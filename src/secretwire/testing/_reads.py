@@ -41,8 +41,7 @@ class ReadWriteCases(ContractBase):
     def test_access_denied_is_not_not_found(
         self, provider: SecretProvider, restricted_provider: SecretProvider | None, ns: str
     ) -> None:
-        if restricted_provider is None:
-            pytest.skip("no restricted credentials for this backend (restricted_provider)")
+        restricted_provider = self._restricted(restricted_provider)
         self.seed(provider, f"{ns}/guarded", CANARY)
         for name in (f"{ns}/guarded", f"{ns}/guarded-missing"):
             with pytest.raises(AccessDenied) as info:
